@@ -1,0 +1,28 @@
+"""The audit trail: every change and every read of a case, with who did it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.models import AuditEvent
+
+SYSTEM = "system"
+
+
+def steward_actor(user_id: str) -> str:
+    return f"steward:{user_id}"
+
+
+def party_actor(party_id: int) -> str:
+    return f"party:{party_id}"
+
+
+def record(
+    session: Session, action: str, actor: str = SYSTEM, case_id: int | None = None, **detail: Any
+) -> AuditEvent:
+    """Append an audit event in the caller's unit of work, so it commits with the change."""
+    event = AuditEvent(case_id=case_id, actor=actor, action=action, detail=detail)
+    session.add(event)
+    return event

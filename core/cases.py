@@ -1,0 +1,295 @@
+"""Cases: opening them, adding to their timeline, moving them through their lifecycle.
+
+Every function here works inside the caller's unit of work (a `Session`), so an
+adapter can make "store the evidence, add the entry, queue the acknowledgement"
+one atomic commit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.clock import utcnow
+from core.codenames import new_code_name, new_token
+from core.deadlines import DeadlineKind, after, schedule
+from core.models import Case, Entry, MailReference, Party
+from core.people import Contact, find_or_create_person
+from core.settings import Settings
+from core.status import Status, check_transition
+
+REF_PATTERN = re.compile(r"\bCOC-(\d{1,9})\b", re.IGNORECASE)
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    REPORTED = "reported"
+    AFFECTED = "affected"
+    WITNESS = "witness"
+
+
+class EntryKind(StrEnum):
+    REPORT = "report"
+    INBOUND_MAIL = "inbound_mail"
+    AUTOMATIC_MAIL = "automatic_mail"
+    REPORTER_MESSAGE = "reporter_message"
+    STEWARD_NOTE = "steward_note"
+    RELAY_OUT = "relay_out"
+    SYSTEM = "system"
+
+
+class Source(StrEnum):
+    EMAIL = "email"
+    SLACK = "slack"
+    SYSTEM = "system"
+
+
+@dataclass
+class ReportDraft:
+    """A report as an adapter hands it to the core, before any case exists."""
+
+    source: Source
+    text: str
+    reporter: Contact
+    full_text: str | None = None
+    anonymous: bool = False
+    reporter_reply_address: str | None = None
+    contact_preference: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    when: str | None = None
+    where: str | None = None
+    ongoing: bool = False
+    immediate_danger: bool = False
+    involved: list[tuple[Role, Contact]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None
+    root_message_id: str | None = None
+
+
+class CaseNotFound(LookupError):
+    """No case has that reference."""
+
+
+def parse_ref(text: str) -> int | None:
+    """The case number in a `COC-n` reference, or None."""
+    match = REF_PATTERN.search(text or "")
+    return int(match.group(1)) if match else None
+
+
+def get_case(session: Session, ref: str | int) -> Case:
+    number = ref if isinstance(ref, int) else parse_ref(ref)
+    if number is None and isinstance(ref, str) and ref.isdigit():
+        number = int(ref)
+    case = session.get(Case, number) if number is not None else None
+    if case is None:
+        raise CaseNotFound(f"no case {ref}")
+    return case
+
+
+def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Case:
+    """Open a case from a report: the record, its people, its first entry, its first deadline."""
+    now = utcnow()
+    case = _insert_case(session, draft, now)
+    reporter = add_party(
+        session,
+        case,
+        Role.REPORTER,
+        draft.reporter,
+        anonymous=draft.anonymous,
+        contact_email=draft.reporter_reply_address,
+        contact_preference=draft.contact_preference,
+    )
+    for role, contact in draft.involved:
+        if not contact.normalised().is_empty:
+            add_party(session, case, role, contact)
+    report_data = dict(draft.data)
+    report_data.update(
+        {k: v for k, v in (("when", draft.when), ("where", draft.where)) if v is not None}
+    )
+    report_data.update(ongoing=draft.ongoing, immediate_danger=draft.immediate_danger)
+    add_entry(
+        session,
+        case,
+        EntryKind.REPORT,
+        draft.source,
+        draft.text,
+        party=reporter,
+        full_text=draft.full_text,
+        data=report_data,
+        dedupe_key=draft.dedupe_key,
+    )
+    schedule(session, case, DeadlineKind.ACKNOWLEDGEMENT, after(hours=settings.ack_hours, now=now))
+    audit.record(
+        session,
+        "case.opened",
+        actor=audit.party_actor(reporter.id),
+        case_id=case.id,
+        source=str(draft.source),
+    )
+    return case
+
+
+def _insert_case(session: Session, draft: ReportDraft, now: Any) -> Case:
+    """Insert the case row, retrying the code name on the rare collision."""
+    for attempt in range(12):
+        case = Case(
+            code_name=new_code_name(suffix=attempt >= 6),
+            status=str(Status.NEW),
+            source=str(draft.source),
+            category=draft.category,
+            severity=draft.severity or ("urgent" if draft.immediate_danger else None),
+            anonymous=draft.anonymous,
+            immediate_danger=draft.immediate_danger,
+            root_message_id=draft.root_message_id,
+            flags={},
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        taken = session.scalar(select(Case.id).where(Case.code_name == case.code_name))
+        if taken is not None:
+            continue
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+        except IntegrityError:
+            continue
+        return case
+    raise RuntimeError("could not allocate a code name")
+
+
+def add_party(
+    session: Session,
+    case: Case,
+    role: Role,
+    contact: Contact,
+    *,
+    anonymous: bool = False,
+    contact_email: str | None = None,
+    contact_preference: str | None = None,
+) -> Party:
+    """Put a person on the case in a role; the same person and role is added once."""
+    person = find_or_create_person(session, contact)
+    existing = session.scalars(
+        select(Party).where(
+            Party.case_id == case.id, Party.person_id == person.id, Party.role == str(role)
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    party = Party(
+        case_id=case.id,
+        person_id=person.id,
+        role=str(role),
+        reply_token=new_token(),
+        contact_email=(contact_email or "").strip().lower() or None,
+        contact_preference=contact_preference,
+        anonymous=anonymous,
+    )
+    session.add(party)
+    session.flush()
+    audit.record(session, "party.added", case_id=case.id, party_id=party.id, role=str(role))
+    return party
+
+
+def add_entry(
+    session: Session,
+    case: Case,
+    kind: EntryKind | str,
+    source: Source | str,
+    text: str,
+    *,
+    party: Party | None = None,
+    author: str | None = None,
+    full_text: str | None = None,
+    data: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> Entry:
+    """Append to the timeline and mark the case active, so the stale reminder restarts."""
+    now = utcnow()
+    entry = Entry(
+        case_id=case.id,
+        kind=str(kind),
+        source=str(source),
+        party_id=party.id if party else None,
+        author=author,
+        text=text or "",
+        full_text=full_text,
+        data=data or {},
+        dedupe_key=dedupe_key,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    case.last_activity_at = now
+    case.updated_at = now
+    actor = author or (audit.party_actor(party.id) if party else audit.SYSTEM)
+    audit.record(
+        session, "entry.added", actor=actor, case_id=case.id, entry_id=entry.id, kind=str(kind)
+    )
+    return entry
+
+
+def system_entry(session: Session, case: Case, text: str, **data: Any) -> Entry:
+    """A note from Steward itself: something the stewards should know happened."""
+    return add_entry(session, case, EntryKind.SYSTEM, Source.SYSTEM, text, data=data)
+
+
+def transition(session: Session, case: Case, target: Status | str, actor: str, reason: str) -> None:
+    """Move a case, checked against the lifecycle, and audit who moved it and why."""
+    previous = case.status
+    new = check_transition(previous, str(target))
+    case.status = str(new)
+    case.updated_at = utcnow()
+    case.closed_at = case.updated_at if new == Status.CLOSED else None
+    audit.record(
+        session,
+        "case.status",
+        actor=actor,
+        case_id=case.id,
+        previous=previous,
+        status=str(new),
+        reason=reason,
+    )
+
+
+def flag(session: Session, case: Case, name: str, value: Any) -> None:
+    """Set a flag on the case (a copy, so SQLAlchemy sees the JSON change)."""
+    flags = dict(case.flags or {})
+    flags[name] = value
+    case.flags = flags
+    audit.record(session, "case.flagged", case_id=case.id, flag=name)
+
+
+def party_by_token(session: Session, token: str) -> Party | None:
+    return session.scalars(select(Party).where(Party.reply_token == token.lower())).first()
+
+
+def parties_with_address(session: Session, case_id: int, address: str) -> list[Party]:
+    """The parties on a case reachable at an address (their known email or reply address)."""
+    address = address.strip().lower()
+    parties = session.scalars(select(Party).where(Party.case_id == case_id)).all()
+    return [p for p in parties if address in (p.person.email, p.contact_email)]
+
+
+def case_for_our_message_ids(session: Session, message_ids: list[str]) -> MailReference | None:
+    """The first of our own sent Message-IDs among those given, if any."""
+    wanted = [m for m in message_ids if m]
+    if not wanted:
+        return None
+    return session.scalars(
+        select(MailReference).where(MailReference.message_id.in_(wanted)).limit(1)
+    ).first()
+
+
+def reporter_of(case: Case) -> Party | None:
+    return next((p for p in case.parties if p.role == Role.REPORTER), None)

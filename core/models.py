@@ -1,0 +1,250 @@
+"""The case record as database tables (SQLAlchemy 2 declarative models).
+
+The schema itself is made by the Alembic migrations in `core/migrations`; these
+classes must stay in step with them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from core.clock import as_utc, utcnow
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always handed back timezone-aware.
+
+    SQLite has no time zones; without this, a value read back would be naive and
+    compare wrongly against `utcnow()`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        value = as_utc(value)
+        if value is not None and dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return as_utc(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_name: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(64))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    immediate_danger: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    root_message_id: Mapped[str | None] = mapped_column(String(255))
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_thread_ts: Mapped[str | None] = mapped_column(String(32))
+    flags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+    parties: Mapped[list[Party]] = relationship(back_populates="case", order_by="Party.id")
+    entries: Mapped[list[Entry]] = relationship(back_populates="case", order_by="Entry.id")
+    deadlines: Mapped[list[Deadline]] = relationship(
+        back_populates="case", order_by="Deadline.due_at"
+    )
+
+    @property
+    def ref(self) -> str:
+        """The reference people quote: `COC-<n>`, sequential by opening order."""
+        return f"COC-{self.id}"
+
+
+class Person(Base):
+    """Someone who appears in cases; the same person may be in many."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Party(Base):
+    """A person in a role on one case, with the reply token that routes their mail."""
+
+    __tablename__ = "parties"
+    __table_args__ = (UniqueConstraint("case_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_preference: Mapped[str | None] = mapped_column(String(32))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class Entry(Base):
+    """One item on a case's timeline. `text` is for display; `full_text` keeps the original."""
+
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    author: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    full_text: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="entries")
+    party: Mapped[Party | None] = relationship()
+
+
+class InboundMessage(Base):
+    """A received email exactly as it arrived: the evidence behind an entry."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    envelope_from: Mapped[str | None] = mapped_column(String(320))
+    envelope_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    automatic: Mapped[str | None] = mapped_column(String(64))
+    sender_verified: Mapped[bool | None] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailReference(Base):
+    """A Message-ID that Steward itself sent, so replies to it thread into the case."""
+
+    __tablename__ = "mail_references"
+
+    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    original_filename: Mapped[str | None] = mapped_column(String(1024))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Deadline(Base):
+    """A promise with a due time. Firing sets `fired_at` once, conditionally."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_pending", "fired_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column()
+    fired_at: Mapped[datetime | None] = mapped_column()
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="deadlines")
+
+
+class AuditEvent(Base):
+    """Append-only: who changed or read what, and when. Never updated or deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxItem(Base):
+    """A side effect waiting to happen (an email, a Slack post), delivered with retries."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str | None] = mapped_column(String(320), index=True)
+    ordering_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    result_ref: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to rewrite history in the audit trail."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_rewrite(*_: object) -> None:
+    raise AppendOnlyError("the audit trail is append-only")

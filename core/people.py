@@ -1,0 +1,58 @@
+"""People as the record knows them: an email address, a Slack user, a name, or several."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Person
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What an adapter knows about someone; any field may be missing."""
+
+    email: str | None = None
+    slack_user_id: str | None = None
+    display_name: str | None = None
+
+    def normalised(self) -> Contact:
+        email = self.email.strip().lower() if self.email else None
+        name = self.display_name.strip()[:255] if self.display_name else None
+        return Contact(email=email or None, slack_user_id=self.slack_user_id, display_name=name)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.email or self.slack_user_id or self.display_name)
+
+
+def find_or_create_person(session: Session, contact: Contact) -> Person:
+    """Reuse the person already known by email or Slack ID, so cases link to one another."""
+    contact = contact.normalised()
+    person = None
+    if contact.slack_user_id:
+        person = session.scalars(
+            select(Person).where(Person.slack_user_id == contact.slack_user_id).limit(1)
+        ).first()
+    if person is None and contact.email:
+        person = session.scalars(
+            select(Person).where(Person.email == contact.email).limit(1)
+        ).first()
+    if person is None:
+        person = Person(
+            email=contact.email,
+            slack_user_id=contact.slack_user_id,
+            display_name=contact.display_name,
+        )
+        session.add(person)
+        session.flush()
+        return person
+    if contact.email and not person.email:
+        person.email = contact.email
+    if contact.slack_user_id and not person.slack_user_id:
+        person.slack_user_id = contact.slack_user_id
+    if contact.display_name and not person.display_name:
+        person.display_name = contact.display_name
+    return person

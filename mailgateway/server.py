@@ -1,0 +1,107 @@
+"""The conduct@ SMTP server (aiosmtpd).
+
+The handler never lets an exception reach aiosmtpd, whose default answer to one
+is a permanent 500: a storage failure must be a temporary 451, so the sender's
+server keeps the message and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import Envelope as SMTPEnvelope
+from aiosmtpd.smtp import Session as SMTPSession
+
+from core.settings import Settings
+from mailgateway.addresses import accepts
+from mailgateway.ingest import Envelope, MailIngest
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "250 2.0.0 Message accepted for the conduct team"
+NOT_HERE = (
+    "550 5.1.1 Recipient address rejected: this server only accepts mail for the conduct team"
+)
+TRY_LATER = "451 4.3.0 Temporary local problem, please try again later"
+
+
+class ConductHandler:
+    """aiosmtpd handler: checks recipients, then stores each message before saying 250."""
+
+    def __init__(self, ingest: MailIngest, settings: Settings, workers: int = 4) -> None:
+        self.ingest = ingest
+        self.settings = settings
+        # Storage is synchronous; run it off the event loop so one slow commit
+        # does not stall every other SMTP conversation.
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: SMTPSession,
+        envelope: SMTPEnvelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if not accepts(self.settings, address):
+            return NOT_HERE
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: SMTPSession, envelope: SMTPEnvelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        mail = Envelope(mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos))
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self.executor, self.ingest.ingest, raw, mail)
+        except Exception as exc:  # noqa: BLE001 - any failure must become a 451
+            log.error("could not store an incoming message (%s); answered 451", type(exc).__name__)
+            return TRY_LATER
+        return ACCEPTED
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+class MailServer:
+    """The gateway's SMTP listener, in its own thread, with size limits and SMTPUTF8."""
+
+    def __init__(self, ingest: MailIngest, settings: Settings, host: str, port: int) -> None:
+        self.handler = ConductHandler(ingest, settings)
+        self.controller = Controller(
+            self.handler,
+            hostname=host,
+            port=port,
+            ready_timeout=10,
+            server_kwargs=_server_kwargs(settings),
+        )
+
+    @property
+    def address(self) -> tuple[str, int]:
+        server = self.controller.server
+        sockets: Any = server.sockets if server else []
+        host, port = sockets[0].getsockname()[:2] if sockets else (self.controller.hostname, 0)
+        return host, port
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.handler.close()
+
+
+def _server_kwargs(settings: Settings) -> dict[str, Any]:
+    return {
+        "data_size_limit": settings.max_message_bytes,
+        "enable_SMTPUTF8": True,
+        "decode_data": False,
+        "ident": "Steward conduct desk",
+    }

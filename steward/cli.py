@@ -1,0 +1,150 @@
+"""`steward`: the command line that starts and inspects a Steward deployment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from core.cases import CaseNotFound, get_case
+from core.export import case_detail, list_cases
+from core.settings import Settings, SettingsError, load_settings
+from steward import runtime
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"steward: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="steward", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="web, mail and worker in one process").set_defaults(
+        func=cmd_run
+    )
+    commands.add_parser("mail", help="the conduct@ SMTP gateway").set_defaults(func=cmd_mail)
+    commands.add_parser("worker", help="outbox delivery and deadlines").set_defaults(
+        func=cmd_worker
+    )
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    cases = commands.add_parser("cases", help="inspect cases").add_subparsers(
+        dest="cases_command", required=True
+    )
+    listing = cases.add_parser("list", help="recent cases")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_cases_list)
+    show = cases.add_parser("show", help="one case in full")
+    show.add_argument("ref")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_cases_show)
+    return parser
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    runtime.open_database(settings, upgrade=True)
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_mail(args: argparse.Namespace, settings: Settings) -> int:
+    db = runtime.open_database(settings)
+    services = runtime.Services()
+    server = services.start(runtime.build_mail_server(db, settings))
+    host, port = server.address
+    print(f"Steward mail gateway: smtp://{host}:{port} for {settings.conduct_address}", flush=True)
+    try:
+        runtime.wait_for_signal()
+    finally:
+        services.stop()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    db = runtime.open_database(settings)
+    services = runtime.Services()
+    services.start(runtime.build_outbox_worker(db, settings))
+    print("Steward worker: delivering the outbox", flush=True)
+    try:
+        runtime.wait_for_signal()
+    finally:
+        services.stop()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    db = runtime.open_database(settings)
+    services = runtime.Services()
+    try:
+        server = services.start(runtime.build_mail_server(db, settings))
+        services.start(runtime.build_outbox_worker(db, settings))
+        host, port = server.address
+        print(f"Steward is running on {db.url}", flush=True)
+        print(f"  mail:   smtp://{host}:{port} (send to {settings.conduct_address})", flush=True)
+        out = settings.outbound_smtp_url or f"{settings.mail_out_dir}/ (as .eml files)"
+        print(f"  outbound mail: {out}", flush=True)
+        runtime.wait_for_signal()
+    finally:
+        services.stop()
+    return 0
+
+
+def cmd_cases_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = runtime.open_database(settings)
+    with db.session() as session:
+        rows = list_cases(session)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no cases yet")
+    for row in rows:
+        due = row["next_deadline"]
+        due_text = f"{due['kind']} {due['due_at']}" if due else "-"
+        print(
+            f"{row['ref']:<9} {row['code_name']:<24} {row['status']:<16} "
+            f"{row['source']:<6} {due_text}"
+        )
+    return 0
+
+
+def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
+    db = runtime.open_database(settings)
+    with db.session() as session:
+        try:
+            case = get_case(session, args.ref)
+        except CaseNotFound:
+            print(f"steward: no case {args.ref}", file=sys.stderr)
+            return 1
+        data = case_detail(session, case)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{data['ref']} ({data['code_name']}): {data['status']}, from {data['source']}")
+    for entry in data["entries"]:
+        print(f"- {entry['created_at']} [{entry['kind']}/{entry['source']}] {entry['text'][:200]}")
+    for deadline in data["deadlines"]:
+        state = deadline["fired_at"] and "fired" or deadline["cancelled_at"] and "cancelled"
+        print(f"  deadline {deadline['kind']} due {deadline['due_at']} {state or 'pending'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when CI provides one).
+
+Set STEWARD_TEST_DATABASE_URL to a PostgreSQL URL to run the same tests there;
+each test then starts from empty tables with sequences reset.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core.db import Database
+from core.models import Base
+from core.settings import Settings
+
+POSTGRES_URL = os.environ.get("STEWARD_TEST_DATABASE_URL")
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[Database | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    db = Database(POSTGRES_URL)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_db: Database | None) -> str:
+    if postgres_db is None:
+        return f"sqlite:///{tmp_path / 'steward.db'}"
+    tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+    with postgres_db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return POSTGRES_URL or ""
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        smtp_port=free_port(),
+        web_port=free_port(),
+        mail_out_dir=tmp_path / "mail-out",
+        attachments_dir=tmp_path / "attachments",
+        community_name="the Example community",
+        authserv_id="mx.example.org",
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
