@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.models import AuditEvent
+from core.models import AuditEvent, Case, Entry
 
 SYSTEM = "system"
 
@@ -20,9 +20,17 @@ def party_actor(party_id: int) -> str:
 
 
 def record(
-    session: Session, action: str, actor: str = SYSTEM, case_id: int | None = None, **detail: Any
+    session: Session,
+    action: str,
+    actor: str = SYSTEM,
+    case: Case | None = None,
+    entry: Entry | None = None,
+    **detail: Any,
 ) -> AuditEvent:
-    """Append an audit event in the caller's unit of work, so it commits with the change."""
-    event = AuditEvent(case_id=case_id, actor=actor, action=action, detail=detail)
+    """Append an audit event in the caller's unit of work, so it commits with the change.
+
+    It takes objects rather than ids so that recording never forces an early flush.
+    """
+    event = AuditEvent(case=case, entry=entry, actor=actor, action=action, detail=detail)
     session.add(event)
     return event

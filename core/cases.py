@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -94,10 +93,23 @@ def get_case(session: Session, ref: str | int) -> Case:
     return case
 
 
-def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Case:
-    """Open a case from a report: the record, its people, its first entry, its first deadline."""
+@dataclass
+class OpenedCase:
+    """What opening a case created, so callers need not query for it again."""
+
+    case: Case
+    reporter: Party
+    report: Entry
+
+
+def open_case(session: Session, draft: ReportDraft, settings: Settings) -> OpenedCase:
+    """Open a case from a report: the record, its people, its first entry, its first deadline.
+
+    Objects are linked by relationship and flushed once, which keeps intake cheap
+    enough for a busy mailbox.
+    """
     now = utcnow()
-    case = _insert_case(session, draft, now)
+    case = _new_case(session, draft, now)
     reporter = add_party(
         session,
         case,
@@ -106,6 +118,7 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Case:
         anonymous=draft.anonymous,
         contact_email=draft.reporter_reply_address,
         contact_preference=draft.contact_preference,
+        known_new=True,
     )
     for role, contact in draft.involved:
         if not contact.normalised().is_empty:
@@ -115,7 +128,7 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Case:
         {k: v for k, v in (("when", draft.when), ("where", draft.where)) if v is not None}
     )
     report_data.update(ongoing=draft.ongoing, immediate_danger=draft.immediate_danger)
-    add_entry(
+    report = add_entry(
         session,
         case,
         EntryKind.REPORT,
@@ -127,44 +140,45 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Case:
         dedupe_key=draft.dedupe_key,
     )
     schedule(session, case, DeadlineKind.ACKNOWLEDGEMENT, after(hours=settings.ack_hours, now=now))
-    audit.record(
-        session,
-        "case.opened",
-        actor=audit.party_actor(reporter.id),
-        case_id=case.id,
-        source=str(draft.source),
-    )
-    return case
+    audit.record(session, "case.opened", actor=REPORTER_ACTOR, case=case, source=str(draft.source))
+    session.flush()
+    return OpenedCase(case=case, reporter=reporter, report=report)
 
 
-def _insert_case(session: Session, draft: ReportDraft, now: Any) -> Case:
-    """Insert the case row, retrying the code name on the rare collision."""
+REPORTER_ACTOR = "reporter"
+
+
+def _new_case(session: Session, draft: ReportDraft, now: Any) -> Case:
+    """A new case row with a code name not yet taken.
+
+    Two intakes racing for the same free name is possible but rare (one in tens of
+    thousands, times the concurrency); the loser's commit fails on the unique
+    constraint and its sender is asked to retry, so nothing is lost.
+    """
+    taken = True
     for attempt in range(12):
-        case = Case(
-            code_name=new_code_name(suffix=attempt >= 6),
-            status=str(Status.NEW),
-            source=str(draft.source),
-            category=draft.category,
-            severity=draft.severity or ("urgent" if draft.immediate_danger else None),
-            anonymous=draft.anonymous,
-            immediate_danger=draft.immediate_danger,
-            root_message_id=draft.root_message_id,
-            flags={},
-            created_at=now,
-            updated_at=now,
-            last_activity_at=now,
-        )
-        taken = session.scalar(select(Case.id).where(Case.code_name == case.code_name))
-        if taken is not None:
-            continue
-        try:
-            with session.begin_nested():
-                session.add(case)
-                session.flush()
-        except IntegrityError:
-            continue
-        return case
-    raise RuntimeError("could not allocate a code name")
+        code_name = new_code_name(suffix=attempt >= 6)
+        taken = session.scalar(select(Case.id).where(Case.code_name == code_name)) is not None
+        if not taken:
+            break
+    if taken:
+        raise RuntimeError("could not allocate a code name")
+    case = Case(
+        code_name=code_name,
+        status=str(Status.NEW),
+        source=str(draft.source),
+        category=draft.category,
+        severity=draft.severity or ("urgent" if draft.immediate_danger else None),
+        anonymous=draft.anonymous,
+        immediate_danger=draft.immediate_danger,
+        root_message_id=draft.root_message_id,
+        flags={},
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+    )
+    session.add(case)
+    return case
 
 
 def add_party(
@@ -176,19 +190,16 @@ def add_party(
     anonymous: bool = False,
     contact_email: str | None = None,
     contact_preference: str | None = None,
+    known_new: bool = False,
 ) -> Party:
     """Put a person on the case in a role; the same person and role is added once."""
     person = find_or_create_person(session, contact)
-    existing = session.scalars(
-        select(Party).where(
-            Party.case_id == case.id, Party.person_id == person.id, Party.role == str(role)
-        )
-    ).first()
-    if existing is not None:
-        return existing
+    for existing in [] if known_new else case.parties:
+        if existing.person is person and existing.role == str(role):
+            return existing
     party = Party(
-        case_id=case.id,
-        person_id=person.id,
+        case=case,
+        person=person,
         role=str(role),
         reply_token=new_token(),
         contact_email=(contact_email or "").strip().lower() or None,
@@ -196,8 +207,7 @@ def add_party(
         anonymous=anonymous,
     )
     session.add(party)
-    session.flush()
-    audit.record(session, "party.added", case_id=case.id, party_id=party.id, role=str(role))
+    audit.record(session, "party.added", case=case, role=str(role))
     return party
 
 
@@ -217,10 +227,10 @@ def add_entry(
     """Append to the timeline and mark the case active, so the stale reminder restarts."""
     now = utcnow()
     entry = Entry(
-        case_id=case.id,
+        case=case,
         kind=str(kind),
         source=str(source),
-        party_id=party.id if party else None,
+        party=party,
         author=author,
         text=text or "",
         full_text=full_text,
@@ -229,13 +239,10 @@ def add_entry(
         created_at=now,
     )
     session.add(entry)
-    session.flush()
     case.last_activity_at = now
     case.updated_at = now
-    actor = author or (audit.party_actor(party.id) if party else audit.SYSTEM)
-    audit.record(
-        session, "entry.added", actor=actor, case_id=case.id, entry_id=entry.id, kind=str(kind)
-    )
+    actor = author or (f"party:{party.role}" if party else audit.SYSTEM)
+    audit.record(session, "entry.added", actor=actor, case=case, entry=entry, kind=str(kind))
     return entry
 
 
@@ -255,7 +262,7 @@ def transition(session: Session, case: Case, target: Status | str, actor: str, r
         session,
         "case.status",
         actor=actor,
-        case_id=case.id,
+        case=case,
         previous=previous,
         status=str(new),
         reason=reason,
@@ -267,7 +274,7 @@ def flag(session: Session, case: Case, name: str, value: Any) -> None:
     flags = dict(case.flags or {})
     flags[name] = value
     case.flags = flags
-    audit.record(session, "case.flagged", case_id=case.id, flag=name)
+    audit.record(session, "case.flagged", case=case, flag=name)
 
 
 def party_by_token(session: Session, token: str) -> Party | None:

@@ -36,11 +36,10 @@ def schedule(
     due_at: datetime,
     payload: dict[str, Any] | None = None,
 ) -> Deadline:
-    deadline = Deadline(case_id=case.id, kind=str(kind), due_at=due_at, payload=payload or {})
+    deadline = Deadline(case=case, kind=str(kind), due_at=due_at, payload=payload or {})
     session.add(deadline)
-    session.flush()
     audit.record(
-        session, "deadline.scheduled", case_id=case.id, kind=str(kind), due_at=due_at.isoformat()
+        session, "deadline.scheduled", case=case, kind=str(kind), due_at=due_at.isoformat()
     )
     return deadline
 
@@ -76,7 +75,13 @@ def cancel(session: Session, case_id: int, kind: DeadlineKind, reason: str) -> i
     )
     count = result.rowcount or 0
     if count:
-        audit.record(session, "deadline.cancelled", case_id=case_id, kind=str(kind), reason=reason)
+        audit.record(
+            session,
+            "deadline.cancelled",
+            case=session.get(Case, case_id),
+            kind=str(kind),
+            reason=reason,
+        )
     return count
 
 

@@ -158,6 +158,8 @@ class InboundMessage(Base):
     sender_verified: Mapped[bool | None] = mapped_column(Boolean)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    entry: Mapped[Entry] = relationship()
+
 
 class MailReference(Base):
     """A Message-ID that Steward itself sent, so replies to it thread into the case."""
@@ -183,6 +185,8 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entry: Mapped[Entry] = relationship()
 
 
 class Deadline(Base):
@@ -210,10 +214,15 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Relationships let one flush insert a whole new case and its trail together.
+    case: Mapped[Case | None] = relationship()
+    entry: Mapped[Entry | None] = relationship()
 
 
 class OutboxItem(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from core import audit
 from core.clock import utcnow
 from core.db import Database
-from core.models import OutboxItem
+from core.models import Case, OutboxItem
 from core.ports import Deliverer, OutboundItem, PermanentDeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,6 @@ def enqueue(
         next_attempt_at=utcnow(),
     )
     session.add(item)
-    session.flush()
     return item
 
 
@@ -199,7 +198,13 @@ class OutboxWorker:
             row.attempts = item.attempts + 1
             row.last_error = reason[:500]
             row.claimed_until = None
-            audit.record(session, "outbox.dead", case_id=row.case_id, item_id=row.id, kind=row.kind)
+            audit.record(
+                session,
+                "outbox.dead",
+                case=session.get(Case, row.case_id) if row.case_id else None,
+                item_id=row.id,
+                kind=row.kind,
+            )
         log.error("outbox item %s (%s) abandoned: %s", item.id, item.kind, reason[:200])
 
     def wake(self) -> None:

@@ -31,15 +31,16 @@ class Contact:
 def find_or_create_person(session: Session, contact: Contact) -> Person:
     """Reuse the person already known by email or Slack ID, so cases link to one another."""
     contact = contact.normalised()
-    person = None
-    if contact.slack_user_id:
-        person = session.scalars(
-            select(Person).where(Person.slack_user_id == contact.slack_user_id).limit(1)
-        ).first()
-    if person is None and contact.email:
-        person = session.scalars(
-            select(Person).where(Person.email == contact.email).limit(1)
-        ).first()
+    person = _pending_match(session, contact)
+    with session.no_autoflush:  # looking someone up should not force the whole case out early
+        if person is None and contact.slack_user_id:
+            person = session.scalars(
+                select(Person).where(Person.slack_user_id == contact.slack_user_id).limit(1)
+            ).first()
+        if person is None and contact.email:
+            person = session.scalars(
+                select(Person).where(Person.email == contact.email).limit(1)
+            ).first()
     if person is None:
         person = Person(
             email=contact.email,
@@ -47,7 +48,6 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
             display_name=contact.display_name,
         )
         session.add(person)
-        session.flush()
         return person
     if contact.email and not person.email:
         person.email = contact.email
@@ -56,3 +56,15 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
     if contact.display_name and not person.display_name:
         person.display_name = contact.display_name
     return person
+
+
+def _pending_match(session: Session, contact: Contact) -> Person | None:
+    """A person added earlier in this same unit of work (not yet visible to queries)."""
+    for obj in session.new:
+        if not isinstance(obj, Person):
+            continue
+        if contact.slack_user_id and obj.slack_user_id == contact.slack_user_id:
+            return obj
+        if contact.email and obj.email == contact.email:
+            return obj
+    return None

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import cases as case_service
-from core.cases import EntryKind, ReportDraft, Role, Source
+from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
 from core.correspondence import new_message_id, queue_email
 from core.db import Database
@@ -128,8 +128,8 @@ class MailIngest:
             data=mail_entry_data(parsed, via=None),
             root_message_id=parsed.message_id or new_message_id(self.settings.conduct_domain),
         )
-        case = case_service.open_case(session, draft, self.settings)
-        entry = _latest_entry(session, case)  # the report entry open_case just wrote
+        opened = case_service.open_case(session, draft, self.settings)
+        case, entry = opened.case, opened.report
         if parsed.automatic:
             case_service.flag(session, case, "automatic", parsed.automatic)
         if parsed.auth.verified is False:
@@ -183,7 +183,9 @@ class MailIngest:
                 reason="ack-rate-limit",
             )
             return False
-        reporter = case_service.reporter_of(case) or _first_party(session, case)
+        reporter = case_service.reporter_of(case)
+        if reporter is None:
+            return False
         due = next_pending(session, case.id)
         ack_due = human(due.due_at) if due and due.kind == DeadlineKind.ACKNOWLEDGEMENT else "soon"
         queue_email(
@@ -228,7 +230,7 @@ class MailIngest:
         session.add(
             InboundMessage(
                 case_id=case.id,
-                entry_id=entry.id,
+                entry=entry,
                 dedupe_key=key,
                 message_id=parsed.message_id,
                 sha256=hashlib.sha256(parsed.raw).hexdigest(),
@@ -244,7 +246,7 @@ class MailIngest:
             session.add(
                 Attachment(
                     case_id=case.id,
-                    entry_id=entry.id,
+                    entry=entry,
                     filename=attachment.filename,
                     original_filename=attachment.original_filename,
                     content_type=attachment.content_type,
@@ -297,15 +299,3 @@ def _usable_return_path(mail_from: str | None) -> str | None:
 def _reachable_at(party: Party, address: str) -> bool:
     address = address.lower()
     return address in (party.person.email, party.contact_email)
-
-
-def _first_party(session: Session, case: Case) -> Party:
-    return session.scalars(
-        select(Party).where(Party.case_id == case.id, Party.role == Role.REPORTER)
-    ).one()
-
-
-def _latest_entry(session: Session, case: Case) -> Entry:
-    return session.scalars(
-        select(Entry).where(Entry.case_id == case.id).order_by(Entry.id.desc()).limit(1)
-    ).one()

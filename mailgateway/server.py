@@ -33,7 +33,7 @@ TRY_LATER = "451 4.3.0 Temporary local problem, please try again later"
 class ConductHandler:
     """aiosmtpd handler: checks recipients, then stores each message before saying 250."""
 
-    def __init__(self, ingest: MailIngest, settings: Settings, workers: int = 4) -> None:
+    def __init__(self, ingest: MailIngest, settings: Settings, workers: int = 1) -> None:
         self.ingest = ingest
         self.settings = settings
         # Storage is synchronous; run it off the event loop so one slow commit
@@ -80,7 +80,7 @@ class MailServer:
             hostname=host,
             port=port,
             ready_timeout=10,
-            server_kwargs=_server_kwargs(settings),
+            **_server_kwargs(settings),
         )
 
     @property

@@ -31,8 +31,8 @@ def draft(**changes: object) -> ReportDraft:
 
 def test_open_case_builds_the_whole_record(db: Database, settings: Settings) -> None:
     with db.session() as session:
-        first = case_service.open_case(session, draft(), settings)
-        second = case_service.open_case(session, draft(), settings)
+        first = case_service.open_case(session, draft(), settings).case
+        second = case_service.open_case(session, draft(), settings).case
         first_id, second_id = first.id, second.id
     assert (first_id, second_id) == (1, 2)
     with db.session() as session:
@@ -56,7 +56,9 @@ def test_open_case_builds_the_whole_record(db: Database, settings: Settings) -> 
 
 def test_code_names_are_unique(db: Database, settings: Settings) -> None:
     with db.session() as session:
-        names = {case_service.open_case(session, draft(), settings).code_name for _ in range(60)}
+        names = {
+            case_service.open_case(session, draft(), settings).case.code_name for _ in range(60)
+        }
     assert len(names) == 60
 
 
@@ -75,7 +77,7 @@ def test_transition_is_audited_and_illegal_moves_change_nothing(
     db: Database, settings: Settings
 ) -> None:
     with db.session() as session:
-        case = case_service.open_case(session, draft(), settings)
+        case = case_service.open_case(session, draft(), settings).case
         case_service.transition(session, case, Status.TRIAGE, "steward:U_STEW1", "acknowledged")
         with pytest.raises(TransitionError):
             case_service.transition(session, case, Status.APPEAL_REVIEW, "steward:U_STEW1", "x")
@@ -83,9 +85,7 @@ def test_transition_is_audited_and_illegal_moves_change_nothing(
     with db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None and case.status == "triage"
-        moves = session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "case.status")
-        ).all()
+        moves = session.scalars(select(AuditEvent).where(AuditEvent.action == "case.status")).all()
         assert [(m.actor, m.detail["status"]) for m in moves] == [("steward:U_STEW1", "triage")]
 
 
@@ -105,7 +105,7 @@ def test_audit_trail_is_append_only(db: Database, settings: Settings) -> None:
 
 def test_a_deadline_fires_once(db: Database, settings: Settings) -> None:
     with db.session() as session:
-        case = case_service.open_case(session, draft(), settings)
+        case = case_service.open_case(session, draft(), settings).case
         deadline_id = pending(session, case.id)[0].id
     with db.session() as session:
         assert claim_firing(session, deadline_id) is True
@@ -115,15 +115,15 @@ def test_a_deadline_fires_once(db: Database, settings: Settings) -> None:
 
 def test_people_are_shared_between_cases(db: Database, settings: Settings) -> None:
     with db.session() as session:
-        one = case_service.open_case(session, draft(), settings)
-        two = case_service.open_case(session, draft(), settings)
+        one = case_service.open_case(session, draft(), settings).case
+        two = case_service.open_case(session, draft(), settings).case
         assert one.parties[0].person_id == two.parties[0].person_id
         assert one.parties[0].reply_token != two.parties[0].reply_token
 
 
 def test_anonymous_reporter_is_sealed_in_the_export(db: Database, settings: Settings) -> None:
     with db.session() as session:
-        case = case_service.open_case(session, draft(anonymous=True), settings)
+        case = case_service.open_case(session, draft(anonymous=True), settings).case
         data = case_detail(session, case)
     reporter = data["people"][0]
     assert reporter == {

@@ -1,0 +1,144 @@
+"""SMTP ingest throughput: `steward mail` against a bare aiosmtpd sink, in one run.
+
+Sends the same load (default 2,000 messages over 4 connections) to both and
+reports messages per second and their ratio. Checks that every message became a
+case. Target on SQLite: steward >= 0.25 x the sink's rate.
+
+    .venv/bin/python bench/smtp_ingest.py [--messages N] [--connections C]
+        [--database-url URL] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import smtplib
+import sys
+import tempfile
+import threading
+import time
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, free_port, start, stop, wait_for_port  # noqa: E402
+
+TARGET_RATIO = 0.25
+
+
+def message(n: int, run: str) -> tuple[str, bytes]:
+    sender = f"member{n}@example.net"
+    msg = EmailMessage()
+    msg["From"] = f"Member {n} <{sender}>"
+    msg["To"] = "conduct@example.org"
+    msg["Subject"] = f"Report {n}: something happened in the forum"
+    msg["Date"] = formatdate()
+    msg["Message-ID"] = f"<bench-{run}-{n}@example.net>"
+    msg.set_content(
+        "Hello,\n\nDuring yesterday's call someone made repeated remarks about my accent "
+        "after I asked them to stop. Two others saw it.\n\nThanks,\nMember\n" * 3
+    )
+    return sender, msg.as_bytes()
+
+
+def blast(port: int, messages: list[tuple[str, bytes]], connections: int) -> float:
+    """Send everything over `connections` parallel SMTP sessions; returns the elapsed seconds."""
+    shares = [messages[i::connections] for i in range(connections)]
+    errors: list[str] = []
+
+    def worker(share: list[tuple[str, bytes]]) -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+            for sender, raw in share:
+                refused = client.sendmail(sender, ["conduct@example.org"], raw)
+                if refused:
+                    errors.append("refused")
+
+    threads = [threading.Thread(target=worker, args=(share,)) for share in shares]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise RuntimeError(f"{len(errors)} messages refused")
+    return elapsed
+
+
+def count_cases(database_url: str) -> int:
+    from sqlalchemy import func, select
+
+    from core.db import Database
+    from core.models import Case
+
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            return session.scalar(select(func.count()).select_from(Case)) or 0
+    finally:
+        db.dispose()
+
+
+def run(messages: int, connections: int, database_url: str | None) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix="steward-bench-"))
+    url = database_url or f"sqlite:///{work / 'steward.db'}"
+    run_id = str(int(time.time()))
+    load = [message(n, run_id) for n in range(messages)]
+
+    sink_port = free_port()
+    sink = start(["bench/sink.py", str(sink_port)], {"PYTHONPATH": str(ROOT)}, ROOT)
+    try:
+        wait_for_port(sink_port)
+        sink_seconds = blast(sink_port, load, connections)
+    finally:
+        stop(sink)
+
+    if database_url is None:
+        from core.db import Database
+
+        Database(url).upgrade()
+    port = free_port()
+    env = {"STEWARD_DATABASE_URL": url, "STEWARD_SMTP_PORT": str(port)}
+    steward = start(["-m", "steward.cli", "mail"], env, work)
+    try:
+        wait_for_port(port)
+        steward_seconds = blast(port, load, connections)
+    finally:
+        stop(steward)
+
+    stored = count_cases(url)
+    return {
+        "messages": messages,
+        "connections": connections,
+        "sink_per_second": messages / sink_seconds,
+        "steward_per_second": messages / steward_seconds,
+        "ratio": (messages / steward_seconds) / (messages / sink_seconds),
+        "cases_stored": stored,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
+    parser.add_argument("--check", action="store_true", help="exit 1 below the target ratio")
+    args = parser.parse_args()
+    result = run(args.messages, args.connections, args.database_url)
+    print(json.dumps(result, indent=2))
+    print(
+        f"sink {result['sink_per_second']:.0f} msg/s, steward {result['steward_per_second']:.0f}"
+        f" msg/s, ratio {result['ratio']:.2f} (target >= {TARGET_RATIO})"
+    )
+    complete = result["cases_stored"] == args.messages
+    if not complete:
+        print(f"MISSING CASES: {result['cases_stored']} of {args.messages}")
+    if not complete or (args.check and result["ratio"] < TARGET_RATIO):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,601 @@
+"""The Web API methods under ``/api/<method>``.
+
+``WebApi.call`` runs the same pipeline for every method, in Slack's order:
+unknown method, injected fault, token, per-channel rate limit, then the method
+itself. Methods read their arguments from form fields or a JSON body (slack-sdk
+sends both), and answer Slack-shaped JSON; a refusal is a ``SlackError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .blockkit import (
+    BlockKitError,
+    check_message_text,
+    validate_message_blocks,
+    validate_view,
+)
+from .limits import Faults, RateLimiter
+from .workspace import SlackError, Workspace
+
+MAX_VIEW_STACK = 3
+
+
+@dataclass
+class ApiResponse:
+    """An HTTP answer: status, JSON body and extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Params:
+    """Method arguments from a form body, a JSON body or the query string."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.values.get(name, default)
+        return default if value is None else value
+
+    def text(self, name: str) -> str | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        return value if isinstance(value, str) else str(value)
+
+    def flag(self, name: str) -> bool:
+        value = self.values.get(name)
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
+
+    def structured(self, name: str, error: str) -> Any:
+        """A JSON argument that form bodies carry as a string (blocks, view, files)."""
+        value = self.values.get(name)
+        if isinstance(value, str):
+            if value == "":
+                return None
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise SlackError(error) from None
+        return value
+
+
+def _cursor_page(
+    items: list[Any], params: Params, default_limit: int = 100
+) -> tuple[list[Any], str]:
+    """Slack's cursor pagination; the cursor is opaque to callers."""
+    cursor = params.text("cursor") or ""
+    offset = 0
+    if cursor:
+        try:
+            offset = int(base64.b64decode(cursor).decode().split(":", 1)[1])
+        except (ValueError, IndexError):
+            raise SlackError("invalid_cursor") from None
+    try:
+        limit = int(params.get("limit", default_limit) or default_limit)
+    except (TypeError, ValueError):
+        raise SlackError("invalid_limit") from None
+    limit = max(1, min(limit, 1000))
+    page = items[offset : offset + limit]
+    more = offset + limit < len(items)
+    next_cursor = base64.b64encode(f"next:{offset + limit}".encode()).decode() if more else ""
+    return page, next_cursor
+
+
+def _assign_ids(blocks: list[Any]) -> list[Any]:
+    """Slack stores a block_id on every block and an action_id on every element."""
+    blocks = copy.deepcopy(blocks)
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        block.setdefault("block_id", secrets.token_urlsafe(3))
+        elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
+        for key in ("accessory", "element"):
+            if isinstance(block.get(key), dict):
+                elements.append(block[key])
+        for element in elements:
+            if isinstance(element, dict) and element.get("type") in (
+                "button",
+                "static_select",
+                "users_select",
+                "conversations_select",
+                "channels_select",
+                "overflow",
+                "datepicker",
+                "checkboxes",
+                "radio_buttons",
+                "plain_text_input",
+                "multi_static_select",
+                "multi_users_select",
+            ):
+                element.setdefault("action_id", secrets.token_urlsafe(3))
+    return blocks
+
+
+class WebApi:
+    """Dispatches Web API calls against one workspace."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        faults: Faults,
+        rate_limiter: RateLimiter,
+        base_url: Callable[[], str],
+        on_bot_message: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.ws = workspace
+        self.faults = faults
+        self.rate_limiter = rate_limiter
+        self.base_url = base_url
+        self.on_bot_message = on_bot_message
+        self.methods: dict[str, Callable[[Params], dict[str, Any]]] = {
+            "auth.test": self.auth_test,
+            "chat.postMessage": self.chat_post_message,
+            "chat.update": self.chat_update,
+            "chat.postEphemeral": self.chat_post_ephemeral,
+            "chat.getPermalink": self.chat_get_permalink,
+            "conversations.info": self.conversations_info,
+            "conversations.members": self.conversations_members,
+            "conversations.open": self.conversations_open,
+            "conversations.replies": self.conversations_replies,
+            "conversations.history": self.conversations_history,
+            "users.info": self.users_info,
+            "users.lookupByEmail": self.users_lookup_by_email,
+            "views.open": self.views_open,
+            "views.update": self.views_update,
+            "views.push": self.views_push,
+            "views.publish": self.views_publish,
+            "reactions.add": self.reactions_add,
+            "files.getUploadURLExternal": self.files_get_upload_url_external,
+            "files.completeUploadExternal": self.files_complete_upload_external,
+        }
+
+    # -- pipeline ----------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        values: dict[str, Any],
+        bearer: str | None,
+        json_body: bool,
+    ) -> ApiResponse:
+        handler = self.methods.get(method)
+        if handler is None:
+            return ApiResponse(404, {"ok": False, "error": "unknown_method"})
+        fault = self.faults.take(method)
+        if fault is not None:
+            status, body, headers = fault.answer()
+            return ApiResponse(status, body, headers)
+        params = Params(values)
+        token = bearer
+        if token is None and not json_body:
+            token = params.text("token")
+        if not token:
+            return ApiResponse(200, {"ok": False, "error": "not_authed"})
+        if token != self.ws.bot["token"]:
+            return ApiResponse(200, {"ok": False, "error": "invalid_auth"})
+        channel_key = params.text("channel") or params.text("channel_id") or ""
+        retry_after = self.rate_limiter.check(method, channel_key)
+        if retry_after is not None:
+            return ApiResponse(
+                429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+            )
+        self.ws.count_call(method)
+        try:
+            with self.ws.lock:
+                body = handler(params)
+        except SlackError as err:
+            return ApiResponse(200, err.body())
+        after = body.pop("_after", None)
+        if after is not None:
+            after()
+        return ApiResponse(200, {"ok": True, **body})
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _resolve_channel(self, value: Any) -> dict[str, Any]:
+        """Channel IDs, ``#names``, and user IDs (which mean the bot's DM with them)."""
+        if isinstance(value, str) and value.startswith("#"):
+            for channel in self.ws.channels.values():
+                if channel["name"] == value[1:]:
+                    return self.ws.channel(channel["id"])
+            raise SlackError("channel_not_found")
+        if isinstance(value, str) and value in self.ws.users and value not in self.ws.channels:
+            channel, _ = self.ws.open_dm(value)
+            return channel
+        return self.ws.channel(value)
+
+    def _writable(self, value: Any) -> dict[str, Any]:
+        channel = self._resolve_channel(value)
+        if self.ws.bot["user_id"] not in channel["members"]:
+            raise SlackError("not_in_channel")
+        if channel["is_archived"]:
+            raise SlackError("is_archived")
+        return channel
+
+    def _message_content(self, params: Params, require: bool) -> dict[str, Any]:
+        """Text, blocks and attachments, checked against Slack's limits."""
+        text = params.text("text")
+        blocks = params.structured("blocks", "invalid_blocks_format")
+        attachments = params.structured("attachments", "invalid_attachments")
+        if require and not text and not blocks and not attachments:
+            raise SlackError("no_text")
+        if not check_message_text(text):
+            raise SlackError("msg_too_long")
+        content: dict[str, Any] = {}
+        if text is not None:
+            content["text"] = text
+        if blocks is not None:
+            try:
+                validate_message_blocks(blocks)
+            except BlockKitError as err:
+                raise SlackError("invalid_blocks", err.messages) from None
+            content["blocks"] = _assign_ids(blocks)
+        if attachments is not None:
+            if not isinstance(attachments, list):
+                raise SlackError("invalid_attachments")
+            content["attachments"] = attachments
+        metadata = params.structured("metadata", "invalid_metadata_format")
+        if metadata is not None:
+            content["metadata"] = metadata
+        return content
+
+    def _view_argument(self, params: Params, expected_type: str | None) -> dict[str, Any]:
+        view = params.structured("view", "invalid_arguments")
+        if view is None:
+            raise SlackError("invalid_arguments", ["[ERROR] missing required field: view"])
+        try:
+            validate_view(view, expected_type)
+        except BlockKitError as err:
+            raise SlackError("invalid_arguments", err.messages) from None
+        return view
+
+    # -- auth --------------------------------------------------------------------------
+
+    def auth_test(self, params: Params) -> dict[str, Any]:
+        return {
+            "url": f"https://{self.ws.team['domain']}.slack.com/",
+            "team": self.ws.team["name"],
+            "user": self.ws.bot["name"],
+            "team_id": self.ws.team["id"],
+            "user_id": self.ws.bot["user_id"],
+            "bot_id": self.ws.bot["bot_id"],
+            "app_id": self.ws.bot["app_id"],
+            "is_enterprise_install": False,
+        }
+
+    # -- chat --------------------------------------------------------------------------
+
+    def chat_post_message(self, params: Params) -> dict[str, Any]:
+        channel = self._writable(params.get("channel"))
+        content = self._message_content(params, require=True)
+        thread_ts = params.text("thread_ts")
+        if thread_ts:
+            self.ws.message(channel, thread_ts)
+            content["thread_ts"] = thread_ts
+            if params.flag("reply_broadcast"):
+                content["reply_broadcast"] = True
+        for key in ("username", "icon_emoji", "icon_url"):
+            if params.text(key):
+                content[key] = params.text(key)
+        stored = self.ws.add_message(channel, {**self.ws.bot_message_fields(), **content})
+        rendered = self.ws.render_message(channel, stored)
+        result: dict[str, Any] = {"channel": channel["id"], "ts": stored["ts"], "message": rendered}
+        if self.on_bot_message is not None:
+            hook, snapshot = self.on_bot_message, copy.deepcopy(rendered)
+            result["_after"] = lambda: hook(channel, snapshot)
+        return result
+
+    def chat_update(self, params: Params) -> dict[str, Any]:
+        channel = self._writable(params.get("channel"))
+        message = self.ws.message(channel, params.text("ts"))
+        if message.get("bot_id") != self.ws.bot["bot_id"]:
+            raise SlackError("cant_update_message")
+        content = self._message_content(params, require=False)
+        if not content:
+            raise SlackError("no_text")
+        message.update(content)
+        message["edited"] = {"user": self.ws.bot["user_id"], "ts": self.ws.next_ts()}
+        self.ws.changed.notify_all()
+        rendered = self.ws.render_message(channel, message)
+        return {
+            "channel": channel["id"],
+            "ts": message["ts"],
+            "text": message.get("text", ""),
+            "message": rendered,
+        }
+
+    def chat_post_ephemeral(self, params: Params) -> dict[str, Any]:
+        channel = self._writable(params.get("channel"))
+        user = self.ws.user(params.text("user"))
+        if user["id"] not in channel["members"]:
+            raise SlackError("user_not_in_channel")
+        content = self._message_content(params, require=True)
+        ts = self.ws.next_ts()
+        entry = {"type": "message", "subtype": "ephemeral", "user": user["id"], "ts": ts, **content}
+        if params.text("thread_ts"):
+            entry["thread_ts"] = params.text("thread_ts")
+        channel["ephemeral"].append(entry)
+        self.ws.changed.notify_all()
+        return {"message_ts": ts}
+
+    def chat_get_permalink(self, params: Params) -> dict[str, Any]:
+        channel = self.ws.channel(params.get("channel"))
+        message = self.ws.message(channel, params.text("message_ts"))
+        return {"channel": channel["id"], "permalink": self.ws.permalink(channel, message)}
+
+    # -- conversations -----------------------------------------------------------------
+
+    def conversations_info(self, params: Params) -> dict[str, Any]:
+        channel = self.ws.channel(params.get("channel"))
+        return {"channel": self.ws.render_channel(channel)}
+
+    def conversations_members(self, params: Params) -> dict[str, Any]:
+        channel = self.ws.channel(params.get("channel"))
+        page, cursor = _cursor_page(list(channel["members"]), params)
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def conversations_open(self, params: Params) -> dict[str, Any]:
+        users = params.get("users")
+        if isinstance(users, str):
+            users = [u.strip() for u in users.split(",") if u.strip()]
+        if params.text("channel"):
+            channel = self.ws.channel(params.text("channel"))
+            if not (channel["is_im"] or channel["is_mpim"]):
+                raise SlackError("channel_not_found")
+            existed = True
+        elif users:
+            humans = [u for u in users if u != self.ws.bot["user_id"]]
+            if not humans:
+                raise SlackError("cannot_dm_bot")
+            if len(humans) == 1:
+                channel, existed = self.ws.open_dm(humans[0])
+            else:
+                channel, existed = self.ws.open_mpim(humans)
+        else:
+            raise SlackError("users_list_not_supplied")
+        rendered = (
+            self.ws.render_channel(channel) if params.flag("return_im") else {"id": channel["id"]}
+        )
+        result: dict[str, Any] = {"channel": rendered}
+        if existed:
+            result.update({"no_op": True, "already_open": True})
+        return result
+
+    def _time_window(self, params: Params, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        oldest, latest = params.text("oldest"), params.text("latest")
+        inclusive = params.flag("inclusive")
+
+        def keep(message: dict[str, Any]) -> bool:
+            ts = float(message["ts"])
+            if oldest and (ts < float(oldest) or (ts == float(oldest) and not inclusive)):
+                return False
+            return not (latest and (ts > float(latest) or (ts == float(latest) and not inclusive)))
+
+        try:
+            return [m for m in messages if keep(m)]
+        except ValueError:
+            raise SlackError("invalid_ts_latest" if latest else "invalid_ts_oldest") from None
+
+    def conversations_history(self, params: Params) -> dict[str, Any]:
+        channel = self.ws.member_channel(params.get("channel"))
+        messages = list(reversed(self.ws.top_level(channel)))
+        messages = self._time_window(params, messages)
+        page, cursor = _cursor_page(messages, params)
+        return {
+            "messages": [self.ws.render_message(channel, m) for m in page],
+            "has_more": bool(cursor),
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": cursor},
+        }
+
+    def conversations_replies(self, params: Params) -> dict[str, Any]:
+        channel = self.ws.member_channel(params.get("channel"))
+        ts = params.text("ts")
+        if not ts or ts not in channel["messages"]:
+            raise SlackError("thread_not_found")
+        thread = self.ws.thread(channel, self.ws.thread_root(channel, ts))
+        root, replies = thread[0], self._time_window(params, thread[1:])
+        page, cursor = _cursor_page([root] + replies, params, default_limit=1000)
+        return {
+            "messages": [self.ws.render_message(channel, m) for m in page],
+            "has_more": bool(cursor),
+            "response_metadata": {"next_cursor": cursor},
+        }
+
+    # -- users -------------------------------------------------------------------------
+
+    def users_info(self, params: Params) -> dict[str, Any]:
+        return {"user": self.ws.render_user(self.ws.user(params.text("user")))}
+
+    def users_lookup_by_email(self, params: Params) -> dict[str, Any]:
+        email = (params.text("email") or "").lower()
+        for user in self.ws.users.values():
+            if email and str(user.get("email", "")).lower() == email:
+                return {"user": self.ws.render_user(user)}
+        raise SlackError("users_not_found")
+
+    # -- views -------------------------------------------------------------------------
+
+    def views_open(self, params: Params) -> dict[str, Any]:
+        if not params.text("trigger_id"):
+            raise SlackError("invalid_arguments", ["[ERROR] missing required field: trigger_id"])
+        definition = self._view_argument(params, "modal")
+        trigger = self.ws.exchange_trigger(params.text("trigger_id"))
+        user = trigger["user"]
+        self.ws.close_all(user)
+        view = self.ws.create_view(definition, user)
+        self.ws.open_stack(user).append(view["id"])
+        trigger["views"].append(view["id"])
+        return {"view": copy.deepcopy(view)}
+
+    def views_push(self, params: Params) -> dict[str, Any]:
+        if not params.text("trigger_id"):
+            raise SlackError("invalid_arguments", ["[ERROR] missing required field: trigger_id"])
+        definition = self._view_argument(params, "modal")
+        trigger = self.ws.exchange_trigger(params.text("trigger_id"))
+        stack = self.ws.open_stack(trigger["user"])
+        if len(stack) >= MAX_VIEW_STACK:
+            raise SlackError("push_limit_reached")
+        previous = stack[-1] if stack else None
+        root = stack[0] if stack else None
+        view = self.ws.create_view(definition, trigger["user"], previous=previous, root=root)
+        stack.append(view["id"])
+        trigger["views"].append(view["id"])
+        return {"view": copy.deepcopy(view)}
+
+    def views_update(self, params: Params) -> dict[str, Any]:
+        view_id, external_id = params.text("view_id"), params.text("external_id")
+        if not view_id and not external_id:
+            raise SlackError(
+                "invalid_arguments", ["[ERROR] either view_id or external_id is required"]
+            )
+        record = self.ws.find_view(view_id, external_id)
+        if not record["open"]:
+            raise SlackError("not_found")
+        current = record["view"]
+        definition = self._view_argument(params, current["type"])
+        if current.get("external_id") and not definition.get("external_id"):
+            definition = {**definition, "external_id": current["external_id"]}
+        expected_hash = params.text("hash")
+        if expected_hash and expected_hash != current["hash"]:
+            raise SlackError("hash_conflict")
+        view = self.ws.create_view(
+            definition,
+            record["user"],
+            previous=current.get("previous_view_id"),
+            root=current.get("root_view_id"),
+            view_id=current["id"],
+        )
+        return {"view": copy.deepcopy(view)}
+
+    def views_publish(self, params: Params) -> dict[str, Any]:
+        user = self.ws.user(params.text("user_id"))
+        definition = self._view_argument(params, "home")
+        view_id = self.ws.homes.get(user["id"])
+        if view_id is not None:
+            expected_hash = params.text("hash")
+            if expected_hash and expected_hash != self.ws.views[view_id]["view"]["hash"]:
+                raise SlackError("hash_conflict")
+        view = self.ws.create_view(definition, user["id"], view_id=view_id)
+        self.ws.homes[user["id"]] = view["id"]
+        return {"view": copy.deepcopy(view)}
+
+    # -- reactions ---------------------------------------------------------------------
+
+    def reactions_add(self, params: Params) -> dict[str, Any]:
+        channel = self.ws.member_channel(params.get("channel"))
+        message = self.ws.message(channel, params.text("timestamp"))
+        name = (params.text("name") or "").strip(":")
+        if not name:
+            raise SlackError("invalid_name")
+        reactions = message.setdefault("reactions", [])
+        bot = self.ws.bot["user_id"]
+        for reaction in reactions:
+            if reaction["name"] == name:
+                if bot in reaction["users"]:
+                    raise SlackError("already_reacted")
+                reaction["users"].append(bot)
+                reaction["count"] += 1
+                break
+        else:
+            reactions.append({"name": name, "users": [bot], "count": 1})
+        self.ws.changed.notify_all()
+        return {}
+
+    # -- files -------------------------------------------------------------------------
+
+    def files_get_upload_url_external(self, params: Params) -> dict[str, Any]:
+        filename = params.text("filename")
+        length = params.text("length")
+        if not filename or not length or not length.isdigit():
+            raise SlackError("invalid_arguments", ["[ERROR] filename and length are required"])
+        file_id = self.ws.new_id("F")
+        key = secrets.token_urlsafe(12)
+        self.ws.files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "title": filename,
+            "alt_txt": params.text("alt_txt") or "",
+            "declared_length": int(length),
+            "size": 0,
+            "uploaded": False,
+            "completed": False,
+            "upload_key": key,
+            "user": self.ws.bot["user_id"],
+            "created": int(time.time()),
+            "channels": [],
+            "content": None,
+        }
+        return {"upload_url": f"{self.base_url()}/upload/v1/{key}", "file_id": file_id}
+
+    def receive_upload(self, key: str, content: bytes) -> bool:
+        """Store bytes POSTed to an upload URL that files.getUploadURLExternal handed out."""
+        with self.ws.lock:
+            for record in self.ws.files.values():
+                if record["upload_key"] == key and not record["completed"]:
+                    record.update({"content": content, "size": len(content), "uploaded": True})
+                    self.ws.changed.notify_all()
+                    return True
+        return False
+
+    def files_complete_upload_external(self, params: Params) -> dict[str, Any]:
+        files = params.structured("files", "invalid_arguments")
+        if not isinstance(files, list) or not files:
+            raise SlackError("invalid_arguments", ["[ERROR] files must be a non-empty array"])
+        channel = None
+        if params.text("channel_id"):
+            channel = self._writable(params.text("channel_id"))
+        records = []
+        for item in files:
+            record = self.ws.files.get(item.get("id")) if isinstance(item, dict) else None
+            if record is None or not record["uploaded"]:
+                raise SlackError("file_not_found")
+            records.append((record, item))
+        shared = []
+        for record, item in records:
+            record["completed"] = True
+            if item.get("title"):
+                record["title"] = item["title"]
+            if channel is not None and channel["id"] not in record["channels"]:
+                record["channels"].append(channel["id"])
+            shared.append(self._file_object(record))
+        if channel is not None:
+            message = {
+                **self.ws.bot_message_fields(),
+                "text": params.text("initial_comment") or "",
+                "files": copy.deepcopy(shared),
+                "upload": True,
+            }
+            if params.text("thread_ts"):
+                self.ws.message(channel, params.text("thread_ts"))
+                message["thread_ts"] = params.text("thread_ts")
+            self.ws.add_message(channel, message)
+        return {"files": shared}
+
+    def _file_object(self, record: dict[str, Any]) -> dict[str, Any]:
+        url = f"https://files.slack.com/files-pri/{self.ws.team['id']}-{record['id']}"
+        return {
+            "id": record["id"],
+            "name": record["name"],
+            "title": record["title"],
+            "size": record["size"],
+            "user": record["user"],
+            "created": record["created"],
+            "channels": list(record["channels"]),
+            "url_private": f"{url}/{record['name']}",
+            "url_private_download": f"{url}/download/{record['name']}",
+        }

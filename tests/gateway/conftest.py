@@ -1,0 +1,41 @@
+"""Fixtures for the mail gateway: the real aiosmtpd server, and a real sink for our mail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from core.db import Database
+from core.outbox import OutboxWorker
+from core.settings import Settings
+from mailgateway.server import MailServer
+from steward import runtime
+from tests.conftest import free_port
+from tests.smtp_helpers import Sink
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    with Sink(free_port()) as running:
+        yield running
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, sink: Sink) -> Settings:
+    return replace(settings, outbound_smtp_url=sink.url)
+
+
+@pytest.fixture
+def gateway(db: Database, mail_settings: Settings) -> Iterator[MailServer]:
+    server = runtime.build_mail_server(db, mail_settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def worker(db: Database, mail_settings: Settings) -> OutboxWorker:
+    """The real outbox worker; tests call run_once() to deliver what is due."""
+    return runtime.build_outbox_worker(db, mail_settings)

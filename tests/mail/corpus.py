@@ -1,0 +1,466 @@
+"""Raw inbound messages for parser unit tests and end-to-end SMTP tests.
+
+Every case is built in code (no binary fixtures) so a reader can see exactly
+which bytes are on the wire. Well-formed mail uses the stdlib email package
+with the SMTP policy (CRLF line ends); cases whose point is malformation or raw
+8-bit bytes are written out by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from email import policy
+from email.message import EmailMessage
+
+AUTO = "auto"
+DEFAULT_FROM = "alex@example.net"
+DEFAULT_TO = "conduct@example.org"
+DATE = "Mon, 03 Mar 2025 10:00:00 +0100"
+CRLF = "\r\n"
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def new_message_id(domain: str = "example.net") -> str:
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def _assemble(headers: list[tuple[str, str]], body: str | bytes) -> bytes:
+    """Hand-written message: headers exactly as given (UTF-8 if non-ASCII), CRLF line ends."""
+    head = "".join(f"{name}: {value}{CRLF}" for name, value in headers).encode("utf-8")
+    payload = body.encode("utf-8") if isinstance(body, str) else body
+    payload = payload.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    return head + b"\r\n" + payload
+
+
+def _envelope_headers(
+    message: EmailMessage,
+    *,
+    from_addr: str,
+    to: str,
+    subject: str,
+    message_id: str | None,
+    extra_headers: dict[str, str] | None = None,
+    in_reply_to: str | None = None,
+    references: str | list[str] | None = None,
+) -> None:
+    # Extra headers go first: trace and Authentication-Results headers are
+    # prepended by MTAs, so that is where a test expects to find them.
+    for name, value in (extra_headers or {}).items():
+        message[name] = value
+    message["From"] = from_addr
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = DATE
+    if message_id == AUTO:
+        message_id = new_message_id()
+    if message_id:
+        message["Message-ID"] = message_id
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = references if isinstance(references, str) else " ".join(references)
+
+
+def plain(
+    from_addr: str = DEFAULT_FROM,
+    to: str = DEFAULT_TO,
+    subject: str = "Report about the community meetup",
+    body: str = "Something happened at the meetup on Friday.\n",
+    message_id: str | None = AUTO,
+    extra_headers: dict[str, str] | None = None,
+    in_reply_to: str | None = None,
+    references: str | list[str] | None = None,
+) -> bytes:
+    """A person's text/plain message. ``message_id=None`` leaves the header out."""
+    message = EmailMessage(policy=policy.SMTP)
+    _envelope_headers(
+        message,
+        from_addr=from_addr,
+        to=to,
+        subject=subject,
+        message_id=message_id,
+        extra_headers=extra_headers,
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def no_message_id() -> bytes:
+    return plain(subject="No Message-ID here", body="Sent by a very old client.\n", message_id=None)
+
+
+def _encoded(text: str, charset: str) -> str:
+    return f"=?{charset}?B?{base64.b64encode(text.encode(charset)).decode('ascii')}?="
+
+
+def rfc2047_subjects() -> list[tuple[bytes, str]]:
+    """(raw message, expected subject) for UTF-8, ISO-8859-1 and Shift_JIS encoded words."""
+    cases = [
+        (
+            _encoded("Belästigung beim Treffen – Bericht", "utf-8"),
+            "Belästigung beim Treffen – Bericht",
+        ),
+        ("=?iso-8859-1?q?Gr=FC=DFe_aus_K=F6ln?=", "Grüße aus Köln"),
+        (_encoded("報告：ハラスメント", "shift_jis"), "報告：ハラスメント"),
+        ("Re: =?utf-8?q?caf=C3=A9?= meetup", "Re: café meetup"),
+        ("=?utf-8?q?Stra=C3?= =?utf-8?q?=9Fe?=", "Straße"),
+    ]
+    samples = []
+    for encoded, expected in cases:
+        raw = _assemble(
+            [
+                ("From", DEFAULT_FROM),
+                ("To", DEFAULT_TO),
+                ("Subject", encoded),
+                ("Date", DATE),
+                ("Message-ID", new_message_id()),
+                ("MIME-Version", "1.0"),
+                ("Content-Type", "text/plain; charset=utf-8"),
+            ],
+            "Encoded subject test.\n",
+        )
+        samples.append((raw, expected))
+    return samples
+
+
+def raw_8bit_utf8() -> bytes:
+    """SMTPUTF8/8BITMIME style: unencoded UTF-8 in headers and body."""
+    return _assemble(
+        [
+            ("From", "Zoë Müller <zoe@example.net>"),
+            ("To", DEFAULT_TO),
+            ("Subject", "Vorfall beim Café-Treffen – Grüße aus Zürich"),
+            ("Date", DATE),
+            ("Message-ID", new_message_id()),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Transfer-Encoding", "8bit"),
+        ],
+        "Beim Treffen in Zürich wurde ich belästigt.\n日本語のメモも添えます。\n",
+    )
+
+
+HTML_BODY = """<html><head><title>ignored title</title>
+<style>p { color: red; }</style></head>
+<body>
+<p>Hello conduct team,</p>
+<p>At the <b>meetup</b> someone kept &quot;joking&quot; about me.<br>It happened twice.</p>
+<ul><li>First at the bar</li><li>Then during the talk</li></ul>
+<script>alert("not text")</script>
+<p>Screenshot: <a href="https://example.net/s/1">here</a></p>
+<blockquote>Earlier message that was quoted</blockquote>
+</body></html>
+"""
+
+
+def html_only() -> bytes:
+    message = EmailMessage(policy=policy.SMTP)
+    _envelope_headers(
+        message,
+        from_addr=DEFAULT_FROM,
+        to=DEFAULT_TO,
+        subject="HTML only report",
+        message_id=AUTO,
+    )
+    message.set_content(HTML_BODY, subtype="html")
+    return message.as_bytes()
+
+
+NESTED_PLAIN = "The plain version of my report.\nSee the attached PDF.\n"
+
+
+def nested_multipart() -> bytes:
+    """mixed[ alternative[ plain, related[ html, inline png ] ], pdf attachment ]."""
+    message = EmailMessage(policy=policy.SMTP)
+    _envelope_headers(
+        message,
+        from_addr=DEFAULT_FROM,
+        to=DEFAULT_TO,
+        subject="Nested multipart report",
+        message_id=AUTO,
+    )
+    message.set_content(NESTED_PLAIN)
+    message.add_alternative(
+        '<p>The <b>HTML</b> version of my report.</p><img src="cid:shot@example.net">',
+        subtype="html",
+    )
+    html_part = message.get_payload()[1]
+    html_part.add_related(PNG_BYTES, maintype="image", subtype="png", cid="<shot@example.net>")
+    message.add_attachment(
+        PDF_BYTES, maintype="application", subtype="pdf", filename="evidence.pdf"
+    )
+    return message.as_bytes()
+
+
+ATTACHMENT_NAMES = ("Übersicht März.pdf", "報告.txt")
+REPORT_TXT = "報告の本文です。\n".encode()
+
+
+def attachment_non_ascii() -> bytes:
+    """Two attachments whose names the stdlib encodes with RFC 2231 (filename*=utf-8'')."""
+    message = EmailMessage(policy=policy.SMTP)
+    _envelope_headers(
+        message,
+        from_addr=DEFAULT_FROM,
+        to=DEFAULT_TO,
+        subject="Files attached",
+        message_id=AUTO,
+    )
+    message.set_content("Please see the two attached files.\n")
+    message.add_attachment(
+        PDF_BYTES, maintype="application", subtype="pdf", filename=ATTACHMENT_NAMES[0]
+    )
+    message.add_attachment(
+        REPORT_TXT, maintype="text", subtype="plain", filename=ATTACHMENT_NAMES[1]
+    )
+    return message.as_bytes()
+
+
+OVERSIZED_LINE = "This line only exists to make the message large enough.\n"
+
+
+def oversized(n_bytes: int) -> bytes:
+    """A plain message of at least ``n_bytes`` bytes."""
+    repeats = n_bytes // len(OVERSIZED_LINE) + 1
+    return plain(subject="A very large message", body=OVERSIZED_LINE * repeats)
+
+
+def bare_cr_injection() -> bytes:
+    """A bare CR inside Subject trying to smuggle in an extra header."""
+    return (
+        b"From: alex@example.net\r\n"
+        b"To: conduct@example.org\r\n"
+        b"Subject: hello\rX-Injected: yes\r\n"
+        b"Date: " + DATE.encode() + b"\r\n"
+        b"Message-ID: " + new_message_id().encode() + b"\r\n"
+        b"\r\n"
+        b"Body after an injection attempt.\r\n"
+    )
+
+
+def vacation_autoreply() -> bytes:
+    """A well-behaved RFC 3834 auto-responder."""
+    return plain(
+        from_addr="Sam Lee <sam@example.com>",
+        subject="Out of office: Your report",
+        body="I am away until 10 March and will read your mail when I am back.\n",
+        extra_headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+    )
+
+
+def dsn_bounce() -> bytes:
+    """RFC 3464 delivery status notification (multipart/report; report-type=delivery-status)."""
+    boundary = "dsn-boundary-1"
+    body = CRLF.join(
+        [
+            f"--{boundary}",
+            "Content-Type: text/plain; charset=us-ascii",
+            "",
+            "This is the mail system. Your message could not be delivered.",
+            "",
+            f"--{boundary}",
+            "Content-Type: message/delivery-status",
+            "",
+            "Reporting-MTA: dns; mx.example.com",
+            "",
+            "Final-Recipient: rfc822; gone@example.com",
+            "Action: failed",
+            "Status: 5.1.1",
+            "",
+            f"--{boundary}",
+            "Content-Type: text/rfc822-headers",
+            "",
+            "From: conduct@example.org",
+            "To: gone@example.com",
+            "Subject: [COC-1] Your report",
+            "",
+            f"--{boundary}--",
+            "",
+        ]
+    )
+    return _assemble(
+        [
+            ("From", "Mail Delivery System <MAILER-DAEMON@mx.example.com>"),
+            ("To", DEFAULT_TO),
+            ("Subject", "Undelivered Mail Returned to Sender"),
+            ("Date", DATE),
+            ("Message-ID", new_message_id("mx.example.com")),
+            ("Auto-Submitted", "auto-replied"),
+            ("MIME-Version", "1.0"),
+            (
+                "Content-Type",
+                f'multipart/report; report-type=delivery-status; boundary="{boundary}"',
+            ),
+        ],
+        body,
+    )
+
+
+def mailing_list() -> bytes:
+    return plain(
+        from_addr="Community Digest <digest@lists.example.com>",
+        subject="[community] Weekly digest",
+        body="Here is what happened in the community this week.\n",
+        extra_headers={
+            "List-Id": "Community <community.lists.example.com>",
+            "List-Unsubscribe": "<mailto:leave@lists.example.com>",
+            "Precedence": "list",
+        },
+    )
+
+
+def ooo_german() -> bytes:
+    """An auto-responder that only says so in its subject (no Auto-Submitted header)."""
+    return plain(
+        from_addr="Jonas Weber <jonas@example.de>",
+        subject="Abwesenheitsnotiz: Ihre Meldung",
+        body="Ich bin bis zum 10. März nicht im Büro.\n",
+    )
+
+
+def ooo_french() -> bytes:
+    """French Outlook-style auto reply; the non-ASCII subject travels RFC 2047 encoded."""
+    return plain(
+        from_addr="Camille Martin <camille@example.fr>",
+        subject="Réponse automatique : Votre signalement",
+        body="Je suis absente du bureau jusqu'au 10 mars.\n",
+    )
+
+
+GMAIL_NEW_TEXT = (
+    "Thanks, here are the details you asked for.\n\n"
+    "It happened again on Saturday near the registration desk."
+)
+
+
+def gmail_quoted_reply(
+    in_reply_to: str = "<root@example.org>",
+    from_addr: str = DEFAULT_FROM,
+    to: str = DEFAULT_TO,
+    subject: str = "Re: [COC-1] Your report",
+) -> bytes:
+    """Gmail style: new text, "-- " signature, attribution line and "> " quotes."""
+    body = (
+        f"{GMAIL_NEW_TEXT}\n\n"
+        "-- \n"
+        "Alex\n\n"
+        "On Mon, 3 Mar 2025 at 10:00, Conduct Team <conduct@example.org> wrote:\n"
+        "> Thank you for your report. Could you tell us more?\n"
+        ">\n"
+        "> Conduct team\n"
+    )
+    return plain(
+        from_addr=from_addr,
+        to=to,
+        subject=subject,
+        body=body,
+        in_reply_to=in_reply_to,
+        references=in_reply_to,
+    )
+
+
+OUTLOOK_NEW_TEXT = {
+    "en": "Yes, I can meet on Thursday afternoon.",
+    "de": "Ja, Donnerstag Nachmittag passt mir.",
+    "fr": "Oui, jeudi après-midi me convient.",
+}
+_OUTLOOK_BLOCKS = {
+    "en": (
+        "Best regards,\nSam\n\n"
+        "-----Original Message-----\n"
+        "From: Conduct Team <conduct@example.org>\n"
+        "Sent: Monday, March 3, 2025 10:00 AM\n"
+        "To: Sam Lee <sam@example.com>\n"
+        "Subject: RE: [COC-1] Your report\n\n"
+        "Could we meet this week to talk about it?\n"
+    ),
+    "de": (
+        "Viele Grüße\nJonas\n\n"
+        "________________________________\n"
+        "Von: Conduct Team <conduct@example.org>\n"
+        "Gesendet: Montag, 3. März 2025 10:00\n"
+        "An: Jonas Weber <jonas@example.de>\n"
+        "Betreff: AW: [COC-1] Ihre Meldung\n\n"
+        "Können wir uns diese Woche sprechen?\n"
+    ),
+    "fr": (
+        "Cordialement,\nCamille\n\n"
+        "________________________________\n"
+        "De : Conduct Team <conduct@example.org>\n"
+        "Envoyé : lundi 3 mars 2025 10:00\n"
+        "À : Camille Martin <camille@example.fr>\n"
+        "Objet : RE: [COC-1] Votre signalement\n\n"
+        "Pouvons-nous en parler cette semaine ?\n"
+    ),
+}
+
+
+def outlook_quoted_reply(
+    language: str = "en",
+    in_reply_to: str | None = None,
+    from_addr: str = "Sam Lee <sam@example.com>",
+    to: str = DEFAULT_TO,
+    subject: str = "RE: [COC-1] Your report",
+) -> bytes:
+    """Outlook style: new text, sign-off, then a From/Sent/To/Subject block (en, de or fr)."""
+    body = f"{OUTLOOK_NEW_TEXT[language]}\n\n{_OUTLOOK_BLOCKS[language]}"
+    return plain(
+        from_addr=from_addr,
+        to=to,
+        subject=subject,
+        body=body,
+        in_reply_to=in_reply_to,
+        references=in_reply_to,
+    )
+
+
+MALFORMED_TEXT = "The report text survives a broken MIME structure."
+
+
+def malformed_mime() -> bytes:
+    """multipart/mixed whose parts use a boundary other than the declared one, never closed."""
+    return _assemble(
+        [
+            ("From", DEFAULT_FROM),
+            ("To", DEFAULT_TO),
+            ("Subject", "Broken MIME"),
+            ("Date", DATE),
+            ("Message-ID", new_message_id()),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", 'multipart/mixed; boundary="declared-boundary"'),
+        ],
+        "--garbled-boundary\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        f"{MALFORMED_TEXT}\n"
+        "--garbled-boundary\n"
+        "Content-Type: application/pdf; name=x.pdf\n"
+        "Content-Transfer-Encoding: base64\n\n"
+        "JVBERi0xLjQK!!!not base64\n",
+    )
+
+
+def deeply_nested(depth: int = 3000) -> bytes:
+    """Multiparts nested far past Python's recursion limit (a parser DoS attempt)."""
+    head = "".join(
+        f"--b{i}\nContent-Type: multipart/mixed; boundary=b{i + 1}\n\n" for i in range(depth)
+    )
+    return _assemble(
+        [
+            ("From", DEFAULT_FROM),
+            ("To", DEFAULT_TO),
+            ("Subject", "Deeply nested"),
+            ("Message-ID", new_message_id()),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", "multipart/mixed; boundary=b0"),
+        ],
+        head + f"--b{depth}\nContent-Type: text/plain\n\ninnermost\n",
+    )

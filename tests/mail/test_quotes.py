@@ -1,0 +1,123 @@
+"""strip_quotes: keep what the sender just wrote, drop quoted history and signatures."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mailgateway.quotes import strip_quotes
+from tests.mail import corpus
+
+
+def test_gmail_reply_with_signature_and_quote() -> None:
+    text = (
+        f"{corpus.GMAIL_NEW_TEXT}\n\n-- \nAlex\n\n"
+        "On Mon, 3 Mar 2025 at 10:00, Conduct Team <conduct@example.org> wrote:\n"
+        "> Could you tell us more?\n> \n> Conduct team\n"
+    )
+    assert strip_quotes(text) == corpus.GMAIL_NEW_TEXT
+
+
+def test_gmail_attribution_wrapped_over_two_lines() -> None:
+    text = (
+        "New text\n\nOn Mon, 3 Mar 2025 at 10:00, Conduct Team <\n"
+        "conduct@example.org> wrote:\n> old\n"
+    )
+    assert strip_quotes(text) == "New text"
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+def test_outlook_header_blocks(language: str) -> None:
+    body = corpus.outlook_quoted_reply(language).split(b"\r\n\r\n", 1)[1]
+    text = body.decode("utf-8").replace("\r\n", "\n")
+    assert strip_quotes(text) == corpus.OUTLOOK_NEW_TEXT[language]
+
+
+@pytest.mark.parametrize(
+    ("attribution", "new"),
+    [
+        ("Am Mo., 3. März 2025 um 10:00 Uhr schrieb Conduct Team <conduct@example.org>:", "Neu."),
+        ("Le lun. 3 mars 2025 à 10:00, Conduct Team <conduct@example.org> a écrit :", "Nouveau."),
+        (
+            "El lun, 3 mar 2025 a las 10:00, Conduct Team (<conduct@example.org>) escribió:",
+            "Nuevo.",
+        ),
+        ("Il giorno lun 3 mar 2025 alle 10:00 Conduct Team ha scritto:", "Nuovo."),
+    ],
+)
+def test_attribution_lines_in_other_languages(attribution: str, new: str) -> None:
+    assert strip_quotes(f"{new}\n\n{attribution}\n> alt\n> old\n") == new
+
+
+def test_plain_dash_signature() -> None:
+    assert (
+        strip_quotes("See you Thursday.\n\n-- \nSam Lee\nCommunity team\n") == "See you Thursday."
+    )
+
+
+def test_short_sign_off_is_dropped() -> None:
+    assert strip_quotes("See you Thursday.\n\nBest regards,\nSam\n") == "See you Thursday."
+
+
+def test_mobile_footer_is_dropped() -> None:
+    assert strip_quotes("Short reply\n\nSent from my iPhone\n") == "Short reply"
+
+
+def test_a_long_line_starting_like_a_sign_off_is_kept() -> None:
+    text = (
+        "He followed me again.\n"
+        "Thanks, I will send the screenshots tomorrow and list who else saw it happen.\n"
+        "It was near the stage.\n"
+    )
+    assert strip_quotes(text) == text.strip()
+
+
+def test_hyphen_lists_are_not_signatures() -> None:
+    text = "What happened:\n- he shouted\n- he pushed me\n"
+    assert strip_quotes(text) == text.strip()
+
+
+def test_inline_quotes_are_removed_but_answers_kept() -> None:
+    assert strip_quotes("My answer\n> your question\nmore answer\n") == "My answer\nmore answer"
+
+
+def test_a_reporters_own_he_wrote_line_is_kept() -> None:
+    assert strip_quotes("He wrote:\n> you will regret this\nThat scared me.") == (
+        "He wrote:\nThat scared me."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> only quoted\n> nothing new\n",
+        "On Mon, 3 Mar 2025 at 10:00, A <a@example.org> wrote:\n> old\n",
+        "-- \nJust a signature\n",
+    ],
+)
+def test_never_empty_returns_the_original(text: str) -> None:
+    assert strip_quotes(text) == text
+
+
+@pytest.mark.parametrize("text", ["", "   \n "])
+def test_blank_input_is_returned_as_is(text: str) -> None:
+    assert strip_quotes(text) == text
+
+
+def test_crlf_input() -> None:
+    assert strip_quotes("Hi\r\n\r\nOn Mon, 3 Mar 2025, A <a@b.org> wrote:\r\n> x\r\n") == "Hi"
+
+
+def test_long_lines_are_fast_and_kept() -> None:
+    long_line = "On " + "and then " * 3000
+    text = f"{long_line}\n\nOn Mon, 3 Mar 2025 at 10:00, A <a@example.org> wrote:\n> old\n"
+    started = time.perf_counter()
+    result = strip_quotes(text)
+    assert time.perf_counter() - started < 1.0
+    assert result == long_line.strip()
+
+
+def test_huge_text_skips_the_library_but_still_drops_quotes() -> None:
+    text = ("A long report line.\n" * 5000) + "\n> quoted\n"
+    assert strip_quotes(text) == ("A long report line.\n" * 5000).strip()
