@@ -15,6 +15,12 @@ from steward import runtime
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        # The emulator needs no Steward settings or database: hand it its own arguments.
+        from slackapp.emulator import main as emulator_main
+
+        return emulator_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -38,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("mail", help="the conduct@ SMTP gateway").set_defaults(func=cmd_mail)
     commands.add_parser("worker", help="outbox delivery and deadlines").set_defaults(
         func=cmd_worker
+    )
+
+    commands.add_parser(
+        "emulator",
+        help="the local Slack emulator (--port P --app-url URL --signing-secret S)",
+        add_help=False,
     )
 
     db = commands.add_parser("db", help="database schema").add_subparsers(

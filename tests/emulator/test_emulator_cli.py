@@ -1,4 +1,4 @@
-"""``steward emulator`` (slackapp.emulator.main) standalone: prints its URLs and serves."""
+"""`steward emulator` standalone: prints its URLs, serves, and stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def test_standalone_prints_urls_serves_and_stops() -> None:
         [
             sys.executable,
             "-m",
-            "slackapp.emulator",
+            "steward.cli",
+            "emulator",
             "--port",
             "0",
             "--app-url",
