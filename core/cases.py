@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, notify
 from core.clock import utcnow
 from core.codenames import new_code_name, new_token
 from core.deadlines import DeadlineKind, after, schedule
 from core.models import Case, Entry, MailReference, Party
+from core.notify import Notice
 from core.people import Contact, find_or_create_person
 from core.settings import Settings
 from core.status import Status, check_transition
@@ -71,6 +72,7 @@ class ReportDraft:
     data: dict[str, Any] = field(default_factory=dict)
     dedupe_key: str | None = None
     root_message_id: str | None = None
+    escalate: bool = False
 
 
 class CaseNotFound(LookupError):
@@ -142,7 +144,17 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Opene
     schedule(session, case, DeadlineKind.ACKNOWLEDGEMENT, after(hours=settings.ack_hours, now=now))
     audit.record(session, "case.opened", actor=REPORTER_ACTOR, case=case, source=str(draft.source))
     session.flush()
+    _tell_the_stewards(session, case, reporter, report)
     return OpenedCase(case=case, reporter=reporter, report=report)
+
+
+def _tell_the_stewards(session: Session, case: Case, reporter: Party, report: Entry) -> None:
+    """A new case gets its thread root; danger mentions every steward at once."""
+    notify.refresh_case(session, case)
+    if case.immediate_danger:
+        notify.staff_notice(session, case, Notice.DANGER, entry=report, mention_stewards=True)
+    if reporter.person.slack_user_id:
+        notify.refresh_home(session, reporter.person.slack_user_id)
 
 
 REPORTER_ACTOR = "reporter"
@@ -171,6 +183,7 @@ def _new_case(session: Session, draft: ReportDraft, now: Any) -> Case:
         severity=draft.severity or ("urgent" if draft.immediate_danger else None),
         anonymous=draft.anonymous,
         immediate_danger=draft.immediate_danger,
+        escalated=draft.escalate,
         root_message_id=draft.root_message_id,
         flags={},
         created_at=now,

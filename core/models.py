@@ -257,3 +257,17 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_audit_rewrite(*_: object) -> None:
     raise AppendOnlyError("the audit trail is append-only")
+
+
+class MessageSnapshot(Base):
+    """A chat message as it was when someone reported it; kept because messages get
+    edited or deleted. Taken when the report form opens, linked when it is submitted."""
+
+    __tablename__ = "message_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    reporter: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

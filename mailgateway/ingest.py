@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import actions
 from core import cases as case_service
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
@@ -157,13 +158,13 @@ class MailIngest:
             and not _reachable_at(party, parsed.from_address)
         ):
             data["sender_differs_from_party"] = True
-        return case_service.add_entry(
+        return actions.receive_message(
             session,
             case,
-            kind,
-            Source.EMAIL,
+            party,
             parsed.reply_text,
-            party=party,
+            source=Source.EMAIL,
+            kind=kind,
             full_text=parsed.body_text,
             data=data,
         )

@@ -55,7 +55,7 @@ def test_a_person_gets_one_acknowledgement_with_rfc3834_headers(
     assert "alex" not in message_id.lower() and "coc" not in message_id.lower()
     # The row remembers what it produced, and is not delivered again.
     with db.session() as session:
-        row = session.scalars(select(OutboxItem)).one()
+        row = session.scalars(select(OutboxItem).where(OutboxItem.channel == "email")).one()
         assert (row.status, row.result_ref) == ("delivered", message_id)
     assert worker.run_once() == 0 and len(sink.messages) == 1
 
@@ -67,7 +67,7 @@ def test_no_acknowledgement_to_an_empty_return_path(
     worker.run_once()
     assert sink.messages == []
     with db.session() as session:
-        assert session.scalars(select(OutboxItem)).all() == []
+        assert session.scalars(select(OutboxItem).where(OutboxItem.channel == "email")).all() == []
 
 
 def test_acknowledgements_are_rate_limited_per_sender(
@@ -125,7 +125,7 @@ def test_the_deliverer_refuses_a_row_whose_address_left_the_record(
         )
     worker.run_once()
     with db.session() as session:
-        row = session.scalars(select(OutboxItem)).one()
+        row = session.scalars(select(OutboxItem).where(OutboxItem.channel == "email")).one()
         assert row.status == "dead"
     assert sink.messages == []
 
@@ -138,7 +138,7 @@ def test_an_outage_delays_mail_but_loses_none_and_keeps_order(
     worker.run_once()
     assert sink.messages == []
     with db.session() as session:
-        row = session.scalars(select(OutboxItem)).one()
+        row = session.scalars(select(OutboxItem).where(OutboxItem.channel == "email")).one()
         assert row.status == "pending" and row.attempts == 1 and row.last_error
         row.next_attempt_at = row.created_at  # the backoff has passed
     worker.run_once()

@@ -1,0 +1,135 @@
+"""Telling people inside the community's chat: the staff thread, and direct messages.
+
+The core decides *that* the stewards or a reporter must hear something, and
+queues it in the outbox; the chat adapter decides how it looks. Rows for one
+case's staff thread share an ordering key, so the thread reads in order.
+
+Channels:
+- `staff`: the case's thread in the private staff channel (`case.root` keeps
+  the root message current; `case.notice` posts one line into the thread);
+- `chat`: a person's direct messages with the bot (`dm`) and their Home tab
+  (`home`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import outbox
+from core.models import Case, Entry, OutboxItem
+
+STAFF = "staff"
+CHAT = "chat"
+
+
+class Notice:
+    """The kinds of line posted into a case thread; the chat adapter words them."""
+
+    OPENED = "opened"
+    DANGER = "danger"
+    REPORTER_MESSAGE = "reporter_message"
+    RESPONDENT_MESSAGE = "respondent_message"
+    AUTOMATIC_MAIL = "automatic_mail"
+    CLAIMED = "claimed"
+    ACKNOWLEDGED = "acknowledged"
+    RECUSED = "recused"
+    REPLY_SENT = "reply_sent"
+    RESPONDENT_ASKED = "respondent_asked"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    SYSTEM = "system"
+    REMINDER = "reminder"
+    DECISION = "decision"
+    APPEAL = "appeal"
+
+
+def thread_key(case: Case) -> str:
+    return f"staff:{case.id}"
+
+
+def refresh_case(session: Session, case: Case) -> OutboxItem | None:
+    """Ask for the thread root to be brought up to date; it is rendered from the record
+    at delivery, so one pending refresh covers any number of changes."""
+    session.flush()
+    waiting = session.scalar(
+        select(OutboxItem.id).where(
+            OutboxItem.case_id == case.id,
+            OutboxItem.channel == STAFF,
+            OutboxItem.kind == "case.root",
+            OutboxItem.status == outbox.PENDING,
+            OutboxItem.attempts == 0,
+            OutboxItem.claimed_until.is_(None),
+        )
+    )
+    if waiting is not None:
+        return None
+    return outbox.enqueue(
+        session, STAFF, "case.root", {}, case_id=case.id, ordering_key=thread_key(case)
+    )
+
+
+def staff_notice(
+    session: Session,
+    case: Case,
+    notice: str,
+    *,
+    entry: Entry | None = None,
+    actor: str | None = None,
+    mention_stewards: bool = False,
+    **details: Any,
+) -> OutboxItem:
+    """Queue one line for the case thread. It names an entry, never quotes it: content is
+    shown only in the access-checked report view (unless the operator chose full disclosure)."""
+    session.flush()
+    payload = {
+        "notice": notice,
+        "entry_id": entry.id if entry is not None else None,
+        "actor": actor,
+        "mention_stewards": mention_stewards,
+        "details": details,
+    }
+    return outbox.enqueue(
+        session, STAFF, "case.notice", payload, case_id=case.id, ordering_key=thread_key(case)
+    )
+
+
+def direct_message(
+    session: Session,
+    case: Case | None,
+    slack_user_id: str,
+    message: str,
+    *,
+    text: str | None = None,
+    **details: Any,
+) -> OutboxItem:
+    """Queue a direct message from the bot. `message` names the chat adapter's wording;
+    `text` carries a steward's own words when they are relayed."""
+    payload = {"user": slack_user_id, "message": message, "text": text, "details": details}
+    return outbox.enqueue(
+        session,
+        CHAT,
+        "dm",
+        payload,
+        case_id=case.id if case is not None else None,
+        ordering_key=f"dm:{slack_user_id}",
+    )
+
+
+def refresh_home(session: Session, slack_user_id: str) -> OutboxItem | None:
+    """Ask for a person's Home tab to be republished from the record."""
+    session.flush()
+    waiting = session.scalar(
+        select(OutboxItem.id).where(
+            OutboxItem.channel == CHAT,
+            OutboxItem.kind == "home",
+            OutboxItem.recipient == slack_user_id,
+            OutboxItem.status == outbox.PENDING,
+            OutboxItem.claimed_until.is_(None),
+        )
+    )
+    if waiting is not None:
+        return None
+    return outbox.enqueue(session, CHAT, "home", {"user": slack_user_id}, recipient=slack_user_id)
