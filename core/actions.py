@@ -14,11 +14,19 @@ from sqlalchemy.orm import Session
 from core import audit, notify
 from core.cases import EntryKind, Role, Source, add_entry, flag, transition
 from core.correspondence import queue_email
-from core.deadlines import DeadlineKind, cancel
+from core.deadlines import (
+    FOLLOW_UP_KINDS,
+    DeadlineKind,
+    cancel,
+    cancel_kinds,
+    rearm_follow_ups,
+)
 from core.models import Case, Entry, Party
 from core.notify import Notice
 from core.settings import Settings
 from core.status import Status
+
+REMINDERS_OF_OPEN_CASES = (DeadlineKind.ACKNOWLEDGEMENT, DeadlineKind.RESPONSE_DUE)
 
 
 class NotAllowed(PermissionError):
@@ -89,9 +97,22 @@ def recuse(session: Session, case: Case, steward_id: str) -> None:
     _changed(session, case)
 
 
+def exclude_stewards(session: Session, case: Case, steward_ids: list[str], reason: str) -> None:
+    """Keep stewards named in a report away from it, quietly: no thread line says who."""
+    new = [s for s in steward_ids if s not in recused(case)]
+    if not new:
+        return
+    flag(session, case, "recused", [*recused(case), *new])
+    if case.claimed_by in new:
+        case.claimed_by = None
+    audit.record(session, "case.stewards_excluded", case=case, count=len(new), reason=reason)
+
+
 def close(session: Session, case: Case, steward_id: str, reason: str = "closed") -> None:
     check_may_act(case, steward_id)
     transition(session, case, Status.CLOSED, audit.steward_actor(steward_id), reason)
+    # A closed case needs no nudging; a ban's end and an open appeal window still count.
+    cancel_kinds(session, case.id, (*FOLLOW_UP_KINDS, *REMINDERS_OF_OPEN_CASES), "closed")
     notify.staff_notice(session, case, Notice.CLOSED, actor=steward_id)
     _changed(session, case)
 
@@ -99,6 +120,7 @@ def close(session: Session, case: Case, steward_id: str, reason: str = "closed")
 def reopen(session: Session, case: Case, steward_id: str) -> None:
     check_may_act(case, steward_id)
     transition(session, case, Status.TRIAGE, audit.steward_actor(steward_id), "reopened")
+    rearm_follow_ups(session, case)
     notify.staff_notice(session, case, Notice.REOPENED, actor=steward_id)
     _changed(session, case)
 

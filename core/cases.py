@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit, notify
 from core.clock import utcnow
 from core.codenames import new_code_name, new_token
-from core.deadlines import DeadlineKind, after, schedule
+from core.deadlines import DeadlineKind, after, arm_follow_ups, schedule
 from core.models import Case, Entry, MailReference, Party
 from core.notify import Notice
 from core.people import Contact, find_or_create_person
@@ -43,6 +43,11 @@ class EntryKind(StrEnum):
     STEWARD_NOTE = "steward_note"
     RELAY_OUT = "relay_out"
     SYSTEM = "system"
+    DECISION = "decision"
+    DECISION_NOTICE = "decision_notice"
+    APPEAL = "appeal"
+    APPEAL_NOTICE = "appeal_notice"
+    APPEAL_DECISION = "appeal_decision"
 
 
 class Source(StrEnum):
@@ -142,6 +147,14 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Opene
         dedupe_key=draft.dedupe_key,
     )
     schedule(session, case, DeadlineKind.ACKNOWLEDGEMENT, after(hours=settings.ack_hours, now=now))
+    arm_follow_ups(
+        session,
+        case,
+        stale_days=settings.stale_days,
+        checkin_days=settings.checkin_days,
+        now=now,
+        known_new=True,
+    )
     audit.record(session, "case.opened", actor=REPORTER_ACTOR, case=case, source=str(draft.source))
     session.flush()
     _tell_the_stewards(session, case, reporter, report)

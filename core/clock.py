@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utcnow() -> datetime:
@@ -31,3 +31,27 @@ def human(value: datetime) -> str:
     """A date and time for people to read, always in UTC and saying so."""
     value = as_utc(value) or value
     return value.strftime("%A %d %B %Y, %H:%M UTC")
+
+
+def human_exact(value: datetime) -> str:
+    """Like `human`, but with the seconds whenever they are not zero.
+
+    Used where a time is a promise (an appeal deadline), so the words a person
+    reads are exactly the time the record holds, never a rounded one.
+    """
+    value = as_utc(value) or value
+    if value.second == 0 and value.microsecond == 0:
+        return human(value)
+    return value.strftime("%A %d %B %Y, %H:%M:%S UTC")
+
+
+def ceil_time(value: datetime, step: timedelta) -> datetime:
+    """Round a time up to a whole `step` (a minute, a second), never down.
+
+    Rounding a promised deadline up keeps it both exact in words and never
+    shorter than the window it promises.
+    """
+    value = as_utc(value) or value
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    remainder = (value - epoch) % step
+    return value if not remainder else value + (step - remainder)

@@ -97,3 +97,94 @@ def claim_firing(session: Session, deadline_id: int, now: datetime | None = None
         .values(fired_at=now or utcnow())
     )
     return (result.rowcount or 0) == 1
+
+
+# The clocks every open case runs on, re-armed each time they fire; their interval is
+# kept in the payload so a reopened case can restart them with the same rhythm.
+FOLLOW_UP_KINDS = (DeadlineKind.STALE, DeadlineKind.CHECK_IN)
+
+
+def arm_follow_ups(
+    session: Session,
+    case: Case,
+    *,
+    stale_days: float,
+    checkin_days: float,
+    now: datetime | None = None,
+    known_new: bool = False,
+) -> list[Deadline]:
+    """Start the stale-case and reporter check-in clocks, unless they already run."""
+    running = set() if known_new else {d.kind for d in pending(session, case.id)}
+    armed = []
+    for kind, days in ((DeadlineKind.STALE, stale_days), (DeadlineKind.CHECK_IN, checkin_days)):
+        if str(kind) not in running:
+            due = after(days=days, now=now)
+            armed.append(schedule(session, case, kind, due, {"every_days": days}))
+    return armed
+
+
+def rearm_follow_ups(session: Session, case: Case, now: datetime | None = None) -> list[Deadline]:
+    """Restart the follow-up clocks of a reopened case with the interval they last had."""
+    running = {d.kind for d in pending(session, case.id)}
+    armed = []
+    for kind in FOLLOW_UP_KINDS:
+        if str(kind) in running:
+            continue
+        last = session.scalars(
+            select(Deadline)
+            .where(Deadline.case_id == case.id, Deadline.kind == str(kind))
+            .order_by(Deadline.id.desc())
+            .limit(1)
+        ).first()
+        days = (last.payload or {}).get("every_days") if last is not None else None
+        if days:
+            armed.append(
+                schedule(session, case, kind, after(days=float(days), now=now), dict(last.payload))
+            )
+    return armed
+
+
+def cancel_kinds(
+    session: Session, case_id: int, kinds: tuple[DeadlineKind, ...], reason: str
+) -> int:
+    """Withdraw several kinds at once, e.g. every follow-up once a decision is sent."""
+    return sum(cancel(session, case_id, kind, reason) for kind in kinds)
+
+
+def move(
+    session: Session,
+    deadline: Deadline,
+    due_at: datetime,
+    *,
+    actor: str = audit.SYSTEM,
+    reason: str,
+) -> bool:
+    """Move a pending deadline, conditionally, so a move never revives a fired one.
+
+    The scheduler notices the new `due_at` on its next resync and moves its job.
+    """
+    previous = deadline.due_at
+    result = session.execute(
+        update(Deadline)
+        .where(
+            Deadline.id == deadline.id,
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+        .values(due_at=due_at)
+    )
+    if (result.rowcount or 0) != 1:
+        return False
+    session.refresh(deadline)
+    audit.record(
+        session,
+        "deadline.moved",
+        actor=actor,
+        case=deadline.case,
+        kind=deadline.kind,
+        deadline_id=deadline.id,
+        previous=previous.isoformat(),
+        due_at=due_at.isoformat(),
+        reason=reason,
+    )
+    return True

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from core.clock import iso
 from core.deadlines import next_pending
-from core.models import Attachment, Case
+from core.decisions import appeal_decision_for, latest_decision
+from core.models import Appeal, Attachment, Case, Decision
+from core.policy import OUTCOMES, label
 
 
 def case_summary(session: Session, case: Case) -> dict[str, Any]:
@@ -55,6 +57,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
                 {
                     "kind": e.kind,
                     "source": e.source,
+                    "party_role": e.party.role if e.party is not None else None,
                     "text": e.text,
                     "created_at": iso(e.created_at),
                     "data": dict(e.data or {}),
@@ -63,6 +66,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
             ],
             "deadlines": [
                 {
+                    "id": d.id,
                     "kind": d.kind,
                     "due_at": iso(d.due_at),
                     "fired_at": iso(d.fired_at),
@@ -71,12 +75,63 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
                 for d in case.deadlines
             ],
             "attachments": attachment_count,
-            "decision": None,
-            "appeals": [],
+            "decision": decision_data(session, case),
+            "appeals": [appeal_data(a) for a in appeals_of(session, case)],
             "slack": {"channel": case.slack_channel, "thread_ts": case.slack_thread_ts},
         }
     )
     return data
+
+
+def decision_data(session: Session, case: Case) -> dict[str, Any] | None:
+    """The decision in force, with the final decision on its appeal when there is one."""
+    decision = latest_decision(session, case.id)
+    if decision is None:
+        return None
+    data = _terms(decision)
+    data["appeal_deadline"] = iso(decision.appeal_deadline)
+    final = appeal_decision_for(session, decision)
+    data["appeal_decision"] = _terms(final) if final is not None else None
+    return data
+
+
+def _terms(decision: Decision) -> dict[str, Any]:
+    return {
+        "id": decision.id,
+        "stage": decision.stage,
+        "outcome": decision.outcome,
+        "outcome_label": label(OUTCOMES, decision.outcome) if decision.outcome else None,
+        "other_description": decision.other_description,
+        "ban_until": iso(decision.ban_until),
+        "no_contact_until": iso(decision.no_contact_until),
+        "remove_roles": decision.remove_roles,
+        "rationale": decision.rationale,
+        "appeal_result": decision.appeal_result,
+        "final": decision.final,
+        "decided_by": decision.decided_by,
+        "decided_at": iso(decision.created_at),
+    }
+
+
+def appeals_of(session: Session, case: Case) -> list[Appeal]:
+    return list(
+        session.scalars(select(Appeal).where(Appeal.case_id == case.id).order_by(Appeal.id))
+    )
+
+
+def appeal_data(appeal: Appeal) -> dict[str, Any]:
+    return {
+        "id": appeal.id,
+        "decision_id": appeal.decision_id,
+        "party_role": appeal.party.role if appeal.party is not None else None,
+        "source": appeal.source,
+        "received_at": iso(appeal.received_at),
+        "late": appeal.late,
+        "status": appeal.status,
+        "accepted_by": appeal.accepted_by,
+        "accepted_at": iso(appeal.accepted_at),
+        "accept_reason": appeal.accept_reason,
+    }
 
 
 def list_cases(session: Session, limit: int = 200) -> list[dict[str, Any]]:

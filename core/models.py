@@ -271,3 +271,79 @@ class MessageSnapshot(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    """A decision on the enforcement ladder, or (stage `appeal`) the final word on an appeal.
+
+    The terms are columns, not just words in a notice, because deadlines (a ban's
+    end, a no-contact term's end) and the appeal window are computed from them.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    other_description: Mapped[str | None] = mapped_column(Text)
+    ban_until: Mapped[datetime | None] = mapped_column()
+    no_contact_until: Mapped[datetime | None] = mapped_column()
+    remove_roles: Mapped[str | None] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    message_to_reported: Mapped[str] = mapped_column(Text, default="")
+    message_to_reporter: Mapped[str] = mapped_column(Text, default="")
+    appeal_result: Mapped[str | None] = mapped_column(String(16))
+    appeal_deadline: Mapped[datetime | None] = mapped_column()
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    entry: Mapped[Entry | None] = relationship()
+
+
+class Appeal(Base):
+    """An appeal against a decision, however it arrived; `late` ones wait for a steward."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    accepted_by: Mapped[str | None] = mapped_column(String(64))
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    accept_reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    decision: Mapped[Decision] = relationship()
+    party: Mapped[Party | None] = relationship()
+    entry: Mapped[Entry | None] = relationship()
+
+
+class Submission(Base):
+    """A report form exactly as submitted, committed before the submitter is answered.
+
+    Opening the case from it happens just after the answer; a submission still
+    unprocessed after a crash is picked up when the service starts again.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_pending", "processed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column()
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))

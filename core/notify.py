@@ -44,6 +44,7 @@ class Notice:
     REMINDER = "reminder"
     DECISION = "decision"
     APPEAL = "appeal"
+    SNOOZED = "snoozed"
 
 
 def thread_key(case: Case) -> str:
@@ -133,3 +134,12 @@ def refresh_home(session: Session, slack_user_id: str) -> OutboxItem | None:
     if waiting is not None:
         return None
     return outbox.enqueue(session, CHAT, "home", {"user": slack_user_id}, recipient=slack_user_id)
+
+
+def refresh_views(session: Session, case: Case) -> None:
+    """After a change: the thread root, and the Home tab of a reporter who uses Slack,
+    both show the case's status and next deadline, so both are brought up to date."""
+    refresh_case(session, case)
+    for party in case.parties:
+        if party.role == "reporter" and party.person.slack_user_id:
+            refresh_home(session, party.person.slack_user_id)

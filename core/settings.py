@@ -71,12 +71,15 @@ class Settings:
     ack_hours: float = 24.0
     stale_days: float = 7.0
     checkin_days: float = 14.0
+    ack_escalate_hours: float = 48.0
+    scheduler_resync_seconds: float = 5.0
     authserv_id: str | None = None
     max_message_bytes: int = 10 * 1024 * 1024
     max_attachment_bytes: int = 5 * 1024 * 1024
     max_attachments: int = 10
     ack_rate_per_hour: int = 5
     community_name: str = "the community"
+    emulator_port: int = 3001
 
     @property
     def conduct_domain(self) -> str:
@@ -136,10 +139,13 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         ack_hours=_float("STEWARD_ACK_HOURS", 24.0),
         stale_days=_float("STEWARD_STALE_DAYS", 7.0),
         checkin_days=_float("STEWARD_CHECKIN_DAYS", 14.0),
+        ack_escalate_hours=_float("STEWARD_ACK_ESCALATE_HOURS", 48.0),
+        scheduler_resync_seconds=_float("STEWARD_SCHEDULER_RESYNC_SECONDS", 5.0),
         authserv_id=_env("STEWARD_AUTHSERV_ID"),
         max_message_bytes=_int("STEWARD_MAX_MESSAGE_BYTES", 10 * 1024 * 1024),
         max_attachment_bytes=_int("STEWARD_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
         max_attachments=_int("STEWARD_MAX_ATTACHMENTS", 10),
         ack_rate_per_hour=_int("STEWARD_ACK_RATE_PER_HOUR", 5),
         community_name=_env("STEWARD_COMMUNITY_NAME", "the community") or "",
+        emulator_port=_int("STEWARD_EMULATOR_PORT", 3001),
     )

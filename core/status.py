@@ -20,7 +20,8 @@ class Status(StrEnum):
 
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.TRIAGE, Status.INVESTIGATING, Status.CLOSED}),
-    Status.TRIAGE: frozenset({Status.INVESTIGATING, Status.CLOSED}),
+    # A decision may come straight from triage (e.g. no violation, nothing to investigate).
+    Status.TRIAGE: frozenset({Status.INVESTIGATING, Status.AWAITING_APPEAL, Status.CLOSED}),
     Status.INVESTIGATING: frozenset({Status.TRIAGE, Status.AWAITING_APPEAL, Status.CLOSED}),
     Status.AWAITING_APPEAL: frozenset({Status.APPEAL_REVIEW, Status.CLOSED}),
     Status.APPEAL_REVIEW: frozenset({Status.CLOSED}),

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import actions
+from core import actions, appeals
 from core import cases as case_service
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
@@ -158,6 +158,21 @@ class MailIngest:
             and not _reachable_at(party, parsed.from_address)
         ):
             data["sender_differs_from_party"] = True
+        if not parsed.automatic and appeals.is_appeal(session, case, party):
+            # A reply to the decision, or a tagged mail from its reporter or reported person.
+            assert party is not None
+            appeal = appeals.receive_appeal(
+                session,
+                self.settings,
+                case,
+                party,
+                parsed.reply_text,
+                source=Source.EMAIL,
+                full_text=parsed.body_text,
+                data=data,
+            )
+            assert appeal.entry is not None
+            return appeal.entry
         return actions.receive_message(
             session,
             case,

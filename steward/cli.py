@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from core.cases import CaseNotFound, get_case
 from core.export import case_detail, list_cases
@@ -26,6 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for noisy in ("alembic", "mail.log", "slack_bolt", "slack_sdk"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -42,6 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_run
     )
     commands.add_parser("mail", help="the conduct@ SMTP gateway").set_defaults(func=cmd_mail)
+    web = commands.add_parser("web", help="the Slack endpoint")
+    web.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="connect out to Slack over Socket Mode instead (needs SLACK_APP_TOKEN)",
+    )
+    web.set_defaults(func=cmd_web)
+    commands.add_parser("doctor", help="check settings, tokens and channels").set_defaults(
+        func=cmd_doctor
+    )
     commands.add_parser("worker", help="outbox delivery and deadlines").set_defaults(
         func=cmd_worker
     )
@@ -91,9 +104,40 @@ def cmd_mail(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     db = runtime.open_database(settings)
+    slack = runtime.build_slack(db, settings)
     services = runtime.Services()
-    services.start(runtime.build_outbox_worker(db, settings))
-    print("Steward worker: delivering the outbox", flush=True)
+    outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
+    services.start(runtime.build_scheduler(db, settings, outbox))
+    print("Steward worker: delivering the outbox and firing deadlines", flush=True)
+    if slack is None:
+        print("  (no SLACK_BOT_TOKEN: Slack posts wait in the outbox until one is set)")
+    try:
+        runtime.wait_for_signal()
+    finally:
+        services.stop()
+    return 0
+
+
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.slack_bot_token or not settings.slack_signing_secret:
+        print(
+            "steward web: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            "(or use `steward run` for the built-in demo workspace)",
+            file=sys.stderr,
+        )
+        return 2
+    db = runtime.open_database(settings)
+    slack = runtime.build_slack(db, settings)
+    assert slack is not None
+    services = runtime.Services()
+    services.start(runtime.build_submission_processor(slack))
+    if args.socket_mode:
+        try:
+            return runtime.run_socket_mode(slack)
+        finally:
+            services.stop()
+    web = services.start(runtime.build_web_server(slack))
+    print(f"Steward web: {web.events_url} (health: /healthz)", flush=True)
     try:
         runtime.wait_for_signal()
     finally:
@@ -105,17 +149,50 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     db = runtime.open_database(settings)
     services = runtime.Services()
     try:
-        server = services.start(runtime.build_mail_server(db, settings))
-        services.start(runtime.build_outbox_worker(db, settings))
-        host, port = server.address
-        print(f"Steward is running on {db.url}", flush=True)
-        print(f"  mail:   smtp://{host}:{port} (send to {settings.conduct_address})", flush=True)
-        out = settings.outbound_smtp_url or f"{settings.mail_out_dir}/ (as .eml files)"
-        print(f"  outbound mail: {out}", flush=True)
+        emulator = None
+        if settings.uses_emulator:
+            emulator, settings = runtime.start_emulator(settings)
+            services.started.append(emulator)
+        slack = runtime.build_slack(db, settings)
+        assert slack is not None
+        services.start(runtime.build_submission_processor(slack))
+        web = services.start(runtime.build_web_server(slack))
+        if emulator is not None:
+            emulator.app_url = web.events_url
+        mail = services.start(runtime.build_mail_server(db, settings))
+        outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
+        services.start(runtime.build_scheduler(db, settings, outbox))
+        print_addresses(settings, db.url, web.events_url, mail.address, emulator)
         runtime.wait_for_signal()
     finally:
         services.stop()
     return 0
+
+
+def print_addresses(
+    settings: Settings, db_url: str, events_url: str, mail: tuple[str, int], emulator: Any
+) -> None:
+    host, port = mail
+    out = settings.outbound_smtp_url or f"{settings.mail_out_dir}/ (as .eml files)"
+    lines = [
+        f"Steward is running on {db_url}",
+        f"  slack:  {events_url} (health: {events_url.rsplit('/slack', 1)[0]}/healthz)",
+        f"  mail:   smtp://{host}:{port} (send to {settings.conduct_address})",
+        f"  outbound mail: {out}",
+    ]
+    if emulator is not None:
+        lines += [
+            f"  Slack emulator: {emulator.api_url} (the demo workspace)",
+            f"    control API: {emulator.control_url}  state: {emulator.control_url}state",
+            f"    staff channel: {settings.staff_channel}",
+        ]
+    print("\n".join(lines), flush=True)
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from steward.doctor import report, run_checks
+
+    return 0 if report(run_checks(settings)) else 1
 
 
 def cmd_cases_list(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,11 +14,20 @@ from typing import Any
 
 from core.correspondence import is_on_record
 from core.db import Database
+from core.notify import CHAT, STAFF
 from core.outbox import OutboxWorker
+from core.scheduler import DeadlineScheduler
 from core.settings import Settings
 from mailgateway.ingest import MailIngest
 from mailgateway.outbound import EmailDeliverer
 from mailgateway.server import MailServer
+from slackapp.app import build_app
+from slackapp.context import SlackContext, make_client
+from slackapp.delivery import SlackDeliverer
+from slackapp.emulator import SlackEmulator
+from slackapp.intake import SubmissionProcessor
+from slackapp.stewards import StewardDirectory
+from slackapp.web import WebServer, make_wsgi
 
 log = logging.getLogger("steward")
 
@@ -49,9 +58,71 @@ def recipient_guard(db: Database) -> Any:
     return guard
 
 
-def build_outbox_worker(db: Database, settings: Settings, **kwargs: Any) -> OutboxWorker:
-    deliverers = {"email": EmailDeliverer(settings, recipient_guard(db))}
+def build_outbox_worker(
+    db: Database, settings: Settings, slack: SlackContext | None = None, **kwargs: Any
+) -> OutboxWorker:
+    """The outbox worker with a deliverer per channel; chat rows wait until Slack is set up."""
+    deliverers: dict[str, Any] = {"email": EmailDeliverer(settings, recipient_guard(db))}
+    if slack is not None:
+        chat = SlackDeliverer(slack)
+        deliverers.update({STAFF: chat, CHAT: chat})
     return OutboxWorker(db, deliverers, **kwargs)
+
+
+def build_slack(db: Database, settings: Settings) -> SlackContext | None:
+    """The Slack side, if a bot token is configured (or the emulator stands in)."""
+    if not settings.slack_bot_token:
+        return None
+    client = make_client(settings)
+    directory = StewardDirectory(client, settings.staff_channel, settings.stewards)
+    return SlackContext(db=db, settings=settings, client=client, stewards=directory)
+
+
+def build_submission_processor(slack: SlackContext) -> SubmissionProcessor:
+    """Opens cases from stored report forms; the web handler wakes it after each one."""
+    processor = SubmissionProcessor(slack)
+    slack.submitted = processor.wake
+    return processor
+
+
+def build_web_server(slack: SlackContext) -> WebServer:
+    settings = slack.settings
+    wsgi = make_wsgi(build_app(slack), slack.db)
+    return WebServer(wsgi, settings.web_host, settings.web_port)
+
+
+def run_socket_mode(slack: SlackContext) -> int:
+    """Serve the same app over Socket Mode, for workspaces that cannot expose a URL."""
+    import os
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app_token = os.environ.get("SLACK_APP_TOKEN")
+    if not app_token:
+        print("steward web --socket-mode: set SLACK_APP_TOKEN (an xapp- token)")
+        return 2
+    SocketModeHandler(build_app(slack), app_token).start()
+    return 0
+
+
+def start_emulator(settings: Settings) -> tuple[SlackEmulator, Settings]:
+    """The embedded Slack workspace for a machine with no Slack token: the demo and tests."""
+    emulator = SlackEmulator(port=settings.emulator_port).start()
+    settings = settings.with_overrides(
+        slack_bot_token=emulator.bot_token,
+        slack_signing_secret=emulator.signing_secret,
+        slack_api_url=emulator.api_url,
+        staff_channel=settings.staff_channel or "G_STAFF",
+        escalation_channel=settings.escalation_channel or "G_ESCALATE",
+    )
+    return emulator, settings
+
+
+def build_scheduler(
+    db: Database, settings: Settings, outbox: OutboxWorker | None = None
+) -> DeadlineScheduler:
+    """The worker's deadline scheduler; it nudges the outbox when a deadline has fired."""
+    return DeadlineScheduler(db, settings, on_fired=outbox.wake if outbox else None)
 
 
 def build_mail_server(db: Database, settings: Settings) -> MailServer:

@@ -44,10 +44,17 @@ def test_open_case_builds_the_whole_record(db: Database, settings: Settings) -> 
         assert [p.role for p in case.parties] == ["reporter", "reported"]
         assert [e.kind for e in case.entries] == ["report"]
         assert case.entries[0].text.startswith("Someone kept messaging")
-        ack = pending(session, case.id)
-        assert [d.kind for d in ack] == [DeadlineKind.ACKNOWLEDGEMENT]
-        hours = (ack[0].due_at - case.created_at).total_seconds() / 3600
+        ack, stale, check_in = pending(session, case.id)
+        # Every open case runs the acknowledgement, stale-case and check-in clocks.
+        assert [d.kind for d in (ack, stale, check_in)] == [
+            DeadlineKind.ACKNOWLEDGEMENT,
+            DeadlineKind.STALE,
+            DeadlineKind.CHECK_IN,
+        ]
+        hours = (ack.due_at - case.created_at).total_seconds() / 3600
         assert hours == pytest.approx(settings.ack_hours, abs=0.01)
+        days = (stale.due_at - case.created_at).total_seconds() / 86400
+        assert days == pytest.approx(settings.stale_days, abs=0.01)
         actions = session.scalars(
             select(AuditEvent.action).where(AuditEvent.case_id == case.id)
         ).all()
@@ -65,6 +72,8 @@ def test_code_names_are_unique(db: Database, settings: Settings) -> None:
 def test_every_transition_is_checked() -> None:
     assert check_transition("new", "triage") == Status.TRIAGE
     assert check_transition("closed", "triage") == Status.TRIAGE
+    assert check_transition("triage", "awaiting_appeal") == Status.AWAITING_APPEAL
+    assert check_transition("closed", "appeal_review") == Status.APPEAL_REVIEW
     with pytest.raises(TransitionError):
         check_transition("new", "awaiting_appeal")
     with pytest.raises(TransitionError):

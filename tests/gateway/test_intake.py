@@ -35,8 +35,12 @@ def test_a_report_by_mail_opens_a_case(
     assert [e["kind"] for e in data["entries"]] == ["report"]
     assert data["entries"][0]["source"] == "email"
     assert data["entries"][0]["text"].strip() == "He kept following me."
-    assert [d["kind"] for d in data["deadlines"]] == ["acknowledgement_due"]
-    assert data["deadlines"][0]["fired_at"] is None
+    assert [d["kind"] for d in data["deadlines"]] == [
+        "acknowledgement_due",
+        "stale_case",
+        "reporter_check_in",
+    ]
+    assert all(d["due_at"] and d["fired_at"] is None for d in data["deadlines"])
     assert data["decision"] is None and data["appeals"] == []
     assert data["slack"] == {"channel": None, "thread_ts": None}
     for entry in data["entries"]:

@@ -1,0 +1,30 @@
+"""The Bolt app: built from a `SlackContext`, with every listener registered.
+
+Listeners acknowledge Slack first; anything slow after that (Web API calls
+other than `views.open`) goes through the outbox or after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from slackapp.context import SlackContext
+from slackapp.handlers import casework, conversation, reporting
+
+log = logging.getLogger(__name__)
+
+
+def build_app(ctx: SlackContext) -> App:
+    settings = ctx.settings
+    app = App(
+        signing_secret=settings.slack_signing_secret,
+        client=ctx.client,
+        token_verification_enabled=False,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    for module in (reporting, casework, conversation):
+        module.register(app, ctx)
+    return app

@@ -1,0 +1,1 @@
+"""Block Kit builders: every message, modal and Home tab Steward shows in Slack."""

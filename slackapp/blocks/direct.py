@@ -1,0 +1,91 @@
+"""Direct messages from the Steward bot to a reporter or a reported person.
+
+They speak for the stewards as a group: a steward's relayed words go out under
+Steward's name, never the steward's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slackapp.blocks.common import Block, actions, button, context, section, text_sections
+
+EMERGENCY = (
+    ":sos: If you or anyone else is in immediate danger, contact your local emergency "
+    "services first (for example 112 in Europe or 911 in North America). The stewards "
+    "have been alerted, but they cannot send help."
+)
+
+
+def direct_message(payload: dict[str, Any]) -> tuple[str, list[Block]]:
+    """The fallback text and blocks for a queued direct message."""
+    message = payload.get("message")
+    details = dict(payload.get("details") or {})
+    builder = BUILDERS.get(message or "", _plain_text)
+    return builder(payload.get("text"), details)
+
+
+def _report_received(_text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
+    ref, code = d.get("ref", ""), d.get("code_name", "")
+    fallback = f"Your report is case {ref} ({code})."
+    lines = [
+        f"*Thank you. Your report reached the stewards as case {ref}* (code name _{code}_).",
+        f"• A steward will acknowledge it by {d.get('ack_due', 'within a day')}.",
+        "• You can reply here at any time to add details or evidence; "
+        + (
+            "the stewards will see it without your name."
+            if d.get("anonymous")
+            else "it goes straight into your case."
+        ),
+        "• When the stewards decide, you will hear the outcome here. Every decision can be "
+        f"appealed in writing within {d.get('appeal_days', 30)} days.",
+    ]
+    blocks = [section("\n".join(lines))]
+    if d.get("danger"):
+        blocks.insert(0, section(EMERGENCY))
+    return fallback, blocks
+
+
+def _relay(text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
+    ref = d.get("ref", "your case")
+    blocks = [
+        section(f"*A message from the stewards about {ref}:*"),
+        *text_sections(text or ""),
+        context("Reply here to answer them; your reply joins the same case."),
+    ]
+    return f"A message from the stewards about {ref}", blocks
+
+
+def _message_added(_text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
+    line = f"Added to {d.get('ref', 'your report')}. The stewards have been told."
+    return line, [context(line)]
+
+
+def _no_open_case(_text: str | None, _d: dict[str, Any]) -> tuple[str, list[Block]]:
+    line = (
+        "You have no open report with the stewards. To report something, use the "
+        "*Report a conduct concern* shortcut, or *Report this message* on a message."
+    )
+    return line, [section(line)]
+
+
+def _plain_text(text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
+    """Notices whose full wording the core already rendered (decisions, appeals)."""
+    body = text or ""
+    blocks = text_sections(body)
+    if d.get("appeal_button") and d.get("case_id"):
+        blocks.append(
+            actions(
+                "appeal_actions",
+                button("Appeal this decision", "case_appeal", str(d["case_id"])),
+            )
+        )
+    return body.split("\n", 1)[0][:150] or "A message from the stewards", blocks
+
+
+BUILDERS = {
+    "report_received": _report_received,
+    "relay": _relay,
+    "message_added": _message_added,
+    "no_open_case": _no_open_case,
+}

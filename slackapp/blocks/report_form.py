@@ -1,0 +1,212 @@
+"""The report form: the modal both shortcuts open, and reading its answers back.
+
+Its questions come from what the codes of conduct ask a report to contain:
+what happened, when and where, who was involved, whether it is ongoing or
+anyone is in danger, anonymity, and how to get back to the reporter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.policy import CATEGORIES, CONTACT_PREFERENCES, Option
+from slackapp.blocks.common import Block, context, escape, modal, plain, section
+
+CALLBACK_ID = "report_form"
+LIMITS = {"what": 3000, "when": 200, "where": 200, "people_text": 1000, "email": 254}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _options(options: tuple[Option, ...]) -> list[Block]:
+    return [{"text": plain(o.label[:75]), "value": o.value} for o in options]
+
+
+def _input(
+    block_id: str, label: str, element: Block, *, optional: bool = True, hint: str | None = None
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": {**element, "action_id": block_id},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def _text_input(multiline: bool = False, placeholder: str | None = None) -> Block:
+    element: Block = {"type": "plain_text_input", "multiline": multiline}
+    if placeholder:
+        element["placeholder"] = plain(placeholder)
+    return element
+
+
+def _users() -> Block:
+    return {"type": "multi_users_select", "placeholder": plain("Choose people")}
+
+
+def report_modal(
+    snapshot: dict[str, Any] | None = None, snapshot_token: str | None = None
+) -> Block:
+    blocks: list[Block] = [
+        section(
+            "Tell the stewards what happened. Only the community's stewards can read "
+            "this, and every read is recorded. If you are not sure it counts, send it anyway."
+        )
+    ]
+    if snapshot:
+        blocks += snapshot_blocks(snapshot)
+    blocks += [
+        _input(
+            "what",
+            "What happened?",
+            _text_input(True, "In your own words; as much or as little as you like"),
+            optional=False,
+        ),
+        _input(
+            "category",
+            "What kind of behaviour was it?",
+            {"type": "static_select", "options": _options(CATEGORIES)},
+        ),
+        _input("when", "When did it happen?", _text_input(placeholder="e.g. Tuesday evening")),
+        _input("where", "Where did it happen?", _text_input(placeholder="a channel, event, DM...")),
+        _input("reported_users", "Who are you reporting?", _users()),
+        _input("affected_users", "Who was affected?", _users()),
+        _input("witness_users", "Did anyone else see it?", _users()),
+        _input(
+            "people_text",
+            "Anyone else involved who is not in this Slack?",
+            _text_input(True),
+            hint="Names or how to recognise them, and their role (reported, affected, witness).",
+        ),
+        _input(
+            "urgency",
+            "Is it still happening?",
+            {
+                "type": "checkboxes",
+                "options": [
+                    {"text": plain("It is still going on"), "value": "ongoing"},
+                    {"text": plain("Someone is in immediate danger"), "value": "danger"},
+                ],
+            },
+        ),
+        _input(
+            "anonymous",
+            "Should the stewards know it was you?",
+            {
+                "type": "radio_buttons",
+                "options": [
+                    {"text": plain("Yes, they may know it was me"), "value": "no"},
+                    {"text": plain("No, keep me anonymous to the stewards"), "value": "yes"},
+                ],
+                "initial_option": {"text": plain("Yes, they may know it was me"), "value": "no"},
+            },
+            optional=False,
+            hint="Anonymous reports reach the stewards through the Steward bot; "
+            "they never see your name.",
+        ),
+        _input(
+            "contact",
+            "How may the stewards reach you?",
+            {
+                "type": "radio_buttons",
+                "options": _options(CONTACT_PREFERENCES),
+                "initial_option": _options(CONTACT_PREFERENCES)[0],
+            },
+            optional=False,
+        ),
+        _input("email", "Email address (if you chose email)", _text_input()),
+    ]
+    metadata = json.dumps({"snapshot": snapshot_token}) if snapshot_token else ""
+    return modal(
+        "Report a concern",
+        blocks,
+        callback_id=CALLBACK_ID,
+        submit="Send to stewards",
+        close="Cancel",
+        private_metadata=metadata,
+    )
+
+
+def snapshot_blocks(snapshot: dict[str, Any]) -> list[Block]:
+    """The reported message as it was, shown back to the reporter in the form."""
+    author = snapshot.get("user") or snapshot.get("bot_id") or "someone"
+    channel = snapshot.get("channel_name") or snapshot.get("channel") or "a conversation"
+    excerpt = escape(snapshot.get("text") or "")[:2500]
+    return [
+        context(f"You are reporting a message by <@{author}> in {channel}:"),
+        section(f">{excerpt}" if excerpt else "_(the message has no text)_"),
+    ]
+
+
+@dataclass
+class ReportAnswers:
+    what: str = ""
+    category: str | None = None
+    when: str | None = None
+    where: str | None = None
+    reported_users: list[str] = field(default_factory=list)
+    affected_users: list[str] = field(default_factory=list)
+    witness_users: list[str] = field(default_factory=list)
+    people_text: str | None = None
+    ongoing: bool = False
+    danger: bool = False
+    anonymous: bool = False
+    contact: str = "slack_dm"
+    email: str | None = None
+
+
+def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
+    """Slack's `state.values` into plain answers; missing blocks read as unanswered."""
+
+    def field_of(block_id: str) -> dict[str, Any]:
+        return (values.get(block_id) or {}).get(block_id) or {}
+
+    def text_of(block_id: str) -> str | None:
+        value = field_of(block_id).get("value")
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def selected(block_id: str) -> str | None:
+        option = field_of(block_id).get("selected_option") or {}
+        return option.get("value")
+
+    urgency = {o.get("value") for o in field_of("urgency").get("selected_options") or []}
+    return ReportAnswers(
+        what=text_of("what") or "",
+        category=selected("category"),
+        when=text_of("when"),
+        where=text_of("where"),
+        reported_users=list(field_of("reported_users").get("selected_users") or []),
+        affected_users=list(field_of("affected_users").get("selected_users") or []),
+        witness_users=list(field_of("witness_users").get("selected_users") or []),
+        people_text=text_of("people_text"),
+        ongoing="ongoing" in urgency,
+        danger="danger" in urgency,
+        anonymous=selected("anonymous") == "yes",
+        contact=selected("contact") or "slack_dm",
+        email=text_of("email"),
+    )
+
+
+def validate(answers: ReportAnswers) -> dict[str, str]:
+    """Inline errors keyed by block_id; empty means the report can be filed."""
+    errors: dict[str, str] = {}
+    if not answers.what:
+        errors["what"] = "Please say what happened, even briefly."
+    for block_id, limit in LIMITS.items():
+        value = getattr(answers, block_id) or ""
+        if len(value) > limit:
+            errors[block_id] = (
+                f"This is {len(value)} characters; the limit is {limit}. "
+                "Please shorten it, and send the rest as a message to the Steward bot afterwards."
+            )
+    if answers.contact == "email" and not answers.email:
+        errors["email"] = "Add the address you would like the stewards to write to."
+    elif answers.email and not EMAIL.match(answers.email) and "email" not in errors:
+        errors["email"] = "That does not look like an email address."
+    return errors

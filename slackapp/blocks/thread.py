@@ -1,0 +1,145 @@
+"""The case thread in the staff channel: its root message, and the lines posted under it.
+
+By default these carry metadata only (reference, code name, status, who acts):
+never report text, names of reporters or reported people, or email addresses.
+With full disclosure the operator opts in to quoting the content too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.notify import Notice
+from core.policy import CATEGORIES, SEVERITIES, label
+from slackapp.blocks.common import (
+    Block,
+    actions,
+    button,
+    context,
+    header,
+    section,
+    text_sections,
+)
+
+STATUS_LABELS = {
+    "new": ":new: New, not yet acknowledged",
+    "triage": ":mag: Triage",
+    "investigating": ":hourglass_flowing_sand: Investigating",
+    "awaiting_appeal": ":scales: Decided; appeal window open",
+    "appeal_review": ":scales: Appeal under review",
+    "closed": ":white_check_mark: Closed",
+}
+
+
+@dataclass(frozen=True)
+class RootFacts:
+    """What the root message shows, read from the record at delivery time."""
+
+    case_id: int
+    ref: str
+    code_name: str
+    source: str
+    category: str | None
+    severity: str | None
+    status: str
+    claimed_by: str | None
+    next_deadline: str | None
+    escalated: bool
+    immediate_danger: bool
+    has_respondent_contact: bool
+    anonymous: bool
+
+
+def root_text(facts: RootFacts) -> str:
+    """The notification text: reference, code name and status only."""
+    return f"{facts.ref} ({facts.code_name}): {facts.status}"
+
+
+def root_blocks(facts: RootFacts) -> list[Block]:
+    value = str(facts.case_id)
+    claimed = f"<@{facts.claimed_by}>" if facts.claimed_by else "nobody yet"
+    lines = [
+        f"*Source:* {'Slack' if facts.source == 'slack' else 'Email'}"
+        + ("  ·  *anonymous reporter*" if facts.anonymous else ""),
+        f"*Category:* {label(CATEGORIES, facts.category)}",
+        f"*Severity:* {label(SEVERITIES, facts.severity)}",
+        f"*Status:* {STATUS_LABELS.get(facts.status, facts.status)}",
+        f"*Claimed by:* {claimed}",
+        f"*Next deadline:* {facts.next_deadline or 'none'}",
+    ]
+    blocks: list[Block] = [header(f"{facts.ref} · {facts.code_name}")]
+    if facts.immediate_danger:
+        blocks.append(section(":rotating_light: *The reporter says someone may be in danger.*"))
+    if facts.escalated:
+        blocks.append(section(":warning: This case names a steward, so it is handled here."))
+    blocks += [
+        section("\n".join(lines)),
+        context("The report itself is not shown in this channel. Use *View report* to read it."),
+    ]
+    buttons = [button("View report", "case_view_report", value, style="primary")]
+    if facts.status != "closed":
+        if not facts.claimed_by:
+            buttons.append(button("Claim", "case_claim", value))
+        if facts.status == "new":
+            buttons.append(button("Acknowledge", "case_acknowledge", value))
+        buttons.append(button("Reply to reporter", "case_reply", value))
+        if facts.has_respondent_contact:
+            buttons.append(button("Ask for their side", "case_ask_respondent", value))
+        buttons.append(button("Declare a conflict", "case_recuse", value))
+        buttons.append(button("Close", "case_close", value, style="danger"))
+    else:
+        buttons.append(button("Reopen", "case_reopen", value))
+    blocks.append(actions(f"case_actions_{value}", *buttons))
+    return blocks
+
+
+NOTICE_TEXT = {
+    Notice.DANGER: ":rotating_light: <!channel> the reporter says someone may be in immediate "
+    "danger. Please look at this case now.",
+    Notice.REPORTER_MESSAGE: ":incoming_envelope: The reporter sent a new message{via}. "
+    "Use *View report* to read it.",
+    Notice.RESPONDENT_MESSAGE: ":incoming_envelope: The reported person answered{via}. "
+    "Use *View report* to read it.",
+    Notice.AUTOMATIC_MAIL: ":robot_face: An automatic email (out-of-office, bounce or list "
+    "mail) arrived for this case. It was recorded and not answered.",
+    Notice.CLAIMED: ":raised_hand: {actor} claimed this case.",
+    Notice.ACKNOWLEDGED: ":ballot_box_with_check: {actor} acknowledged this case.",
+    Notice.RECUSED: ":no_entry: {actor} declared a conflict and no longer has access.",
+    Notice.REPLY_SENT: ":outbox_tray: {actor} sent a reply to the {role}{via}.",
+    Notice.RESPONDENT_ASKED: ":outbox_tray: {actor} asked the reported person for their side{via}.",
+    Notice.CLOSED: ":white_check_mark: {actor} closed this case.",
+    Notice.REOPENED: ":arrows_counterclockwise: {actor} reopened this case.",
+    Notice.SYSTEM: ":information_source: {message}",
+    Notice.REMINDER: ":alarm_clock: {message}",
+    Notice.DECISION: ":scales: {message}",
+    Notice.APPEAL: ":scales: {message}",
+}
+
+
+def notice_text(notice: str, payload: dict[str, Any], entry_text: str | None) -> str:
+    """One line for the thread, worded for stewards and free of report content."""
+    details = dict(payload.get("details") or {})
+    actor = payload.get("actor")
+    values = {
+        "actor": f"<@{actor}>" if actor else "Steward",
+        "via": _via(details.get("source") or details.get("via")),
+        "role": "reporter" if details.get("role", "reporter") == "reporter" else "reported person",
+        "message": details.get("message") or "",
+    }
+    template = NOTICE_TEXT.get(notice, ":information_source: {message}")
+    line = template.format(**values)
+    if payload.get("mention_stewards") and "<!channel>" not in line:
+        line = "<!channel> " + line
+    return line
+
+
+def notice_blocks(line: str, disclosed_text: str | None) -> list[Block]:
+    blocks = [section(line)]
+    if disclosed_text:
+        blocks += text_sections(disclosed_text)[:45]
+    return blocks
+
+
+def _via(source: str | None) -> str:
+    return {"email": " by email", "slack": " in Slack"}.get(source or "", "")

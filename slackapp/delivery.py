@@ -1,0 +1,186 @@
+"""Delivers the outbox's `staff` and `chat` rows to Slack.
+
+Rows are rendered from the record at delivery time, so a root message always
+shows the case as it is now. Slack's answers map onto retry decisions: 429 and
+5xx wait and retry (honouring `Retry-After`), configuration problems wait longer
+so an operator can fix them without losing anything, and malformed requests stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from core.db import Database
+from core.models import Case, Entry
+from core.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
+from slackapp.blocks.direct import direct_message
+from slackapp.blocks.home import home_view
+from slackapp.blocks.thread import notice_blocks, notice_text, root_blocks, root_text
+from slackapp.context import SlackContext
+from slackapp.readmodels import open_cases, own_cases, root_facts
+
+log = logging.getLogger(__name__)
+
+CONFIG_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "invalid_auth"}
+PERMANENT_ERRORS = {"invalid_blocks", "invalid_arguments", "msg_too_long", "user_not_found"}
+
+
+class PublicChannelRefused(TransientDeliveryError):
+    """The configured staff channel is public; case threads are never posted there."""
+
+
+class SlackDeliverer:
+    def __init__(self, ctx: SlackContext) -> None:
+        self.ctx = ctx
+        self._private: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+    def deliver(self, item: OutboundItem) -> str:
+        handler = {
+            "case.root": self._root,
+            "case.notice": self._notice,
+            "dm": self._dm,
+            "home": self._home,
+            "ephemeral": self._ephemeral,
+        }.get(item.kind)
+        if handler is None:
+            raise PermanentDeliveryError(f"unknown chat item kind {item.kind}")
+        try:
+            return handler(item)
+        except SlackApiError as exc:
+            raise translate(exc) from None
+
+    def channel_for(self, case: Case) -> str:
+        settings = self.ctx.settings
+        channel = settings.escalation_channel if case.escalated else settings.staff_channel
+        channel = channel or settings.staff_channel
+        if not channel:
+            raise TransientDeliveryError("no staff channel is configured", retry_after=300)
+        self.require_private(channel)
+        return channel
+
+    def require_private(self, channel: str) -> None:
+        with self._lock:
+            known = self._private.get(channel)
+        if known is None:
+            info = self.ctx.client.conversations_info(channel=channel)
+            known = bool(info["channel"].get("is_private"))
+            with self._lock:
+                self._private[channel] = known
+        if not known:
+            log.error("staff channel %s is public: Steward refuses to post cases there", channel)
+            raise PublicChannelRefused("the staff channel is public", retry_after=300)
+
+    def _root(self, item: OutboundItem) -> str:
+        with self.db.session() as session:
+            case = session.get(Case, item.case_id)
+            if case is None:
+                raise PermanentDeliveryError("case not found")
+            facts = root_facts(session, case)
+            channel, ts = case.slack_channel, case.slack_thread_ts
+            if not ts:
+                channel = self.channel_for(case)
+        blocks, fallback = root_blocks(facts), root_text(facts)
+        client = self.ctx.client
+        if ts and channel:
+            client.chat_update(channel=channel, ts=ts, text=fallback, blocks=blocks)
+            return ts
+        answer = client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
+        posted = answer["ts"]
+        with self.db.session() as session:
+            case = session.get(Case, item.case_id)
+            if case is not None:
+                case.slack_channel, case.slack_thread_ts = answer["channel"], posted
+        return posted
+
+    def _notice(self, item: OutboundItem) -> str:
+        payload = item.payload
+        with self.db.session() as session:
+            case = session.get(Case, item.case_id)
+            if case is None:
+                raise PermanentDeliveryError("case not found")
+            if not case.slack_thread_ts or not case.slack_channel:
+                raise TransientDeliveryError("the case thread is not posted yet", retry_after=2)
+            channel, thread_ts = case.slack_channel, case.slack_thread_ts
+            entry = session.get(Entry, payload["entry_id"]) if payload.get("entry_id") else None
+            disclosed = (
+                entry.text if (entry is not None and self.ctx.settings.full_disclosure) else None
+            )
+        line = notice_text(payload.get("notice", ""), payload, None)
+        answer = self.ctx.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=line,
+            blocks=notice_blocks(line, disclosed),
+        )
+        return answer["ts"]
+
+    def _dm(self, item: OutboundItem) -> str:
+        user = item.payload.get("user")
+        if not user:
+            raise PermanentDeliveryError("no Slack user to write to")
+        fallback, blocks = direct_message(item.payload)
+        client = self.ctx.client
+        channel = client.conversations_open(users=user)["channel"]["id"]
+        answer = client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
+        return answer["ts"]
+
+    def _home(self, item: OutboundItem) -> str:
+        user = item.payload["user"]
+        steward = self.ctx.stewards.is_steward(user)
+        with self.db.session() as session:
+            own = own_cases(session, user)
+            cases = open_cases(session, user) if steward else None
+        self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
+        return f"home:{user}"
+
+    def _ephemeral(self, item: OutboundItem) -> str:
+        """A private answer in the channel; someone outside it gets a direct message instead."""
+        payload = item.payload
+        client = self.ctx.client
+        try:
+            answer = client.chat_postEphemeral(
+                channel=payload["channel"], user=payload["user"], text=payload["text"]
+            )
+            return str(answer.get("message_ts") or "ephemeral")
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("user_not_in_channel", "channel_not_found"):
+                raise
+        channel = client.conversations_open(users=payload["user"])["channel"]["id"]
+        return client.chat_postMessage(channel=channel, text=payload["text"])["ts"]
+
+
+def translate(exc: SlackApiError) -> Exception:
+    """Slack's answer as a retry decision; the reason carries no message content."""
+    response = exc.response
+    status = getattr(response, "status_code", 200)
+    error = (response.data or {}).get("error", "unknown") if hasattr(response, "data") else "?"
+    if status == 429:
+        retry_after = _retry_after(response.headers)
+        return TransientDeliveryError("slack rate limited", retry_after=retry_after)
+    if status >= 500:
+        return TransientDeliveryError(f"slack unavailable ({status})")
+    if error in CONFIG_ERRORS:
+        log.error("Slack refused a delivery (%s): check the app's channels and token", error)
+        return TransientDeliveryError(f"slack configuration: {error}", retry_after=300)
+    if error in PERMANENT_ERRORS:
+        return PermanentDeliveryError(f"slack refused: {error}")
+    return TransientDeliveryError(f"slack error: {error}")
+
+
+def _retry_after(headers: Any) -> float:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return float(value[0] if isinstance(value, list) else value)
+            except (TypeError, ValueError):
+                return 1.0
+    return 1.0

@@ -1,0 +1,1 @@
+"""Bolt listeners, one module per part of the conversation, each with `register(app, ctx)`."""

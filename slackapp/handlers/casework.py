@@ -1,0 +1,217 @@
+"""The steward's buttons on a case thread, and the modals they open.
+
+Every action is checked on the server: the clicker must be a steward, and not
+one who declared a conflict on this case. Anyone else is refused with an
+ephemeral message and the attempt is audited.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from core import actions, outbox
+from core.actions import NotAllowed
+from core.cases import Role, reporter_of
+from core.models import Case
+from core.notify import CHAT, Notice
+from slackapp.blocks import case_view, steward_forms
+from slackapp.context import SlackContext
+from slackapp.readmodels import case_report
+
+log = logging.getLogger(__name__)
+
+NOT_A_STEWARD = "Only the community's stewards can act on conduct cases."
+
+SIMPLE_ACTIONS: dict[str, Callable[[Session, Case, str], None]] = {
+    "case_claim": actions.claim,
+    "case_acknowledge": actions.acknowledge,
+    "case_recuse": actions.recuse,
+    "case_close": actions.close,
+    "case_reopen": actions.reopen,
+}
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    for action_id, action in SIMPLE_ACTIONS.items():
+        app.action(action_id)(_simple(ctx, action_id, action))
+
+    @app.action("case_view_report")
+    def view_report(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user, case_id = body["user"]["id"], _case_id(body)
+        with ctx.db.session() as session:
+            case = _allowed_case(ctx, session, body, case_id, "view_report")
+            if case is None:
+                return
+            actions.record_read(session, case, user, "report")
+            view = case_view.report_modal(case_report(session, case))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action("case_view_page")
+    def view_page(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        case_part, _, page = body["actions"][0]["value"].partition(":")
+        user = body["user"]["id"]
+        with ctx.db.session() as session:
+            case = _allowed_case(ctx, session, body, int(case_part), "view_report")
+            if case is None:
+                return
+            actions.record_read(session, case, user, f"report page {page}")
+            view = case_view.report_modal(case_report(session, case), int(page or 0))
+        client.views_update(view_id=body["view"]["id"], view=view)
+
+    @app.action("case_reply")
+    def open_reply(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with ctx.db.session() as session:
+            case = _allowed_case(ctx, session, body, _case_id(body), "reply")
+            if case is None:
+                return
+            reporter = reporter_of(case)
+            route = actions.contact_route(reporter) if reporter else None
+            if route is None:
+                _refuse(
+                    ctx, session, body, case, "reply", "The reporter asked not to be contacted."
+                )
+                return
+            view = steward_forms.reply_modal(case.id, case.ref, _via(route), case.anonymous)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action("case_ask_respondent")
+    def open_ask(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with ctx.db.session() as session:
+            case = _allowed_case(ctx, session, body, _case_id(body), "ask_respondent")
+            if case is None:
+                return
+            respondent = _respondent(case)
+            route = actions.contact_route(respondent) if respondent else None
+            if route is None:
+                _refuse(ctx, session, body, case, "ask", "There is no contact for them on record.")
+                return
+            view = steward_forms.ask_modal(case.id, case.ref, _via(route))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(steward_forms.REPLY_CALLBACK)
+    def send_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _relay_submission(ctx, ack, body, view, to_reporter=True)
+
+    @app.view(steward_forms.ASK_CALLBACK)
+    def send_question(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _relay_submission(ctx, ack, body, view, to_reporter=False)
+
+
+def _simple(
+    ctx: SlackContext, action_id: str, action: Callable[[Session, Case, str], None]
+) -> Callable[..., None]:
+    def handler(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        with ctx.db.session() as session:
+            case = _allowed_case(ctx, session, body, _case_id(body), action_id)
+            if case is None:
+                return
+            try:
+                with session.begin_nested():
+                    action(session, case, body["user"]["id"])
+            except (NotAllowed, ValueError) as exc:
+                _refuse(ctx, session, body, case, action_id, _safe(exc))
+
+    handler.__name__ = f"on_{action_id}"
+    return handler
+
+
+def _relay_submission(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, Any], to_reporter: bool
+) -> None:
+    text = steward_forms.read_message(view["state"]["values"]).strip()
+    if not text:
+        ack(response_action="errors", errors={"message": "Write a message first."})
+        return
+    if len(text) > steward_forms.MESSAGE_LIMIT:
+        ack(
+            response_action="errors",
+            errors={
+                "message": f"This is {len(text)} characters; the limit is "
+                f"{steward_forms.MESSAGE_LIMIT}. Please send it in parts."
+            },
+        )
+        return
+    user = body["user"]["id"]
+    case_id = int(json.loads(view.get("private_metadata") or "{}").get("case_id", 0))
+    with ctx.db.session() as session:
+        case = session.get(Case, case_id)
+        if case is None or not ctx.stewards.is_steward(user):
+            ack(response_action="errors", errors={"message": NOT_A_STEWARD})
+            return
+        party = reporter_of(case) if to_reporter else _respondent(case)
+        notice = Notice.REPLY_SENT if to_reporter else Notice.RESPONDENT_ASKED
+        try:
+            if party is None:
+                raise NotAllowed("There is nobody to write to on this case.")
+            actions.relay(session, ctx.settings, case, user, party, text, notice=notice)
+        except NotAllowed as exc:
+            ack(response_action="errors", errors={"message": _safe(exc)})
+            return
+    ack()
+
+
+def _allowed_case(
+    ctx: SlackContext, session: Session, body: dict[str, Any], case_id: int, attempted: str
+) -> Case | None:
+    """The case, if the clicker may act on it; otherwise refuse, audit, and return None."""
+    user = body["user"]["id"]
+    case = session.get(Case, case_id)
+    if not ctx.stewards.is_steward(user):
+        actions.record_refusal(session, case, user, attempted)
+        _ephemeral(session, body, NOT_A_STEWARD)
+        log.warning("a non-steward pressed %s on case %s", attempted, case_id)
+        return None
+    if case is None:
+        _ephemeral(session, body, "That case no longer exists.")
+        return None
+    if user in actions.recused(case):
+        actions.record_refusal(session, case, user, attempted)
+        _ephemeral(session, body, f"You declared a conflict on {case.ref}, so it is closed to you.")
+        return None
+    return case
+
+
+def _refuse(
+    ctx: SlackContext, session: Session, body: dict[str, Any], case: Case, what: str, why: str
+) -> None:
+    actions.record_refusal(session, case, body["user"]["id"], what)
+    _ephemeral(session, body, why)
+
+
+def _ephemeral(session: Session, body: dict[str, Any], text: str) -> None:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    user = body["user"]["id"]
+    if channel:
+        outbox.enqueue(session, CHAT, "ephemeral", {"channel": channel, "user": user, "text": text})
+
+
+def _case_id(body: dict[str, Any]) -> int:
+    value = body["actions"][0].get("value") or "0"
+    return int(value.split(":")[0]) if value.split(":")[0].isdigit() else 0
+
+
+def _respondent(case: Case) -> Any:
+    return next((p for p in case.parties if p.role == Role.REPORTED), None)
+
+
+def _via(route: str) -> str:
+    return "by email" if route == "email" else "as a direct message from the Steward bot"
+
+
+def _safe(exc: Exception) -> str:
+    """Our own refusal messages are written for people; anything else stays generic."""
+    return str(exc) if isinstance(exc, NotAllowed) else "That is not possible for this case now."

@@ -1,0 +1,89 @@
+"""Messages: stewards talking in a case thread, and reporters talking to the bot.
+
+A steward's message in a case thread joins the timeline as a note. A member's
+direct message to the bot joins their latest open report, and the thread gets
+a line saying so, without the member's name.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from core import actions, notify
+from core.cases import EntryKind, Role, Source
+from core.models import Entry
+from slackapp.context import SlackContext
+from slackapp.readmodels import case_by_thread, latest_open_case_reported_by
+
+log = logging.getLogger(__name__)
+
+IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message", "channel_join"}
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    @app.event("message")
+    def on_message(event: dict[str, Any]) -> None:
+        if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES:
+            return
+        user = event.get("user")
+        if not user:
+            return
+        if event.get("channel_type") == "im":
+            reporter_message(ctx, event, user)
+        elif event.get("thread_ts") and event.get("channel_type") in ("group", "channel"):
+            steward_message(ctx, event, user)
+
+    @app.event("app_home_opened")
+    def on_home(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        with ctx.db.session() as session:
+            notify.refresh_home(session, event["user"])
+
+
+def _dedupe(event: dict[str, Any]) -> str:
+    return f"slack-msg:{event.get('channel')}:{event.get('ts')}"
+
+
+def steward_message(ctx: SlackContext, event: dict[str, Any], user: str) -> None:
+    with ctx.db.session() as session:
+        case = case_by_thread(session, event.get("channel", ""), event["thread_ts"])
+        if case is None or not ctx.stewards.is_steward(user):
+            return
+        if _seen(session, event):
+            return
+        actions.steward_note(session, case, user, event.get("text") or "", _dedupe(event))
+
+
+def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> None:
+    with ctx.db.session() as session:
+        if _seen(session, event):
+            return
+        case = latest_open_case_reported_by(session, user)
+        if case is None:
+            notify.direct_message(session, None, user, "no_open_case")
+            return
+        party = next(
+            p for p in case.parties if p.role == Role.REPORTER and p.person.slack_user_id == user
+        )
+        actions.receive_message(
+            session,
+            case,
+            party,
+            event.get("text") or "",
+            source=Source.SLACK,
+            kind=EntryKind.REPORTER_MESSAGE,
+            dedupe_key=_dedupe(event),
+        )
+        notify.direct_message(session, case, user, "message_added", ref=case.ref)
+        log.info("a direct message joined %s", case.ref)
+
+
+def _seen(session: Any, event: dict[str, Any]) -> bool:
+    """Slack retries events it thinks were lost; the same message makes one entry."""
+    from sqlalchemy import select
+
+    return session.scalar(select(Entry.id).where(Entry.dedupe_key == _dedupe(event))) is not None

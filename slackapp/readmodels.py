@@ -1,0 +1,187 @@
+"""Reading the record for display in Slack: the facts each builder needs.
+
+Kept apart from the builders so that they stay pure functions of plain data.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.actions import contact_route
+from core.cases import Role
+from core.clock import human
+from core.deadlines import next_pending
+from core.models import Attachment, Case, MessageSnapshot, Party
+from core.status import OPEN_STATUSES
+from slackapp.blocks.case_view import CaseReport, EntryLine, PersonLine
+from slackapp.blocks.home import HomeCase
+from slackapp.blocks.thread import RootFacts
+
+DEADLINE_LABELS = {
+    "acknowledgement_due": "acknowledge",
+    "stale_case": "stale check",
+    "reporter_check_in": "update the reporter",
+    "appeal_window_closes": "appeal window closes",
+    "temporary_ban_ends": "ban ends",
+    "no_contact_ends": "no-contact term ends",
+    "respondent_response_due": "their side due",
+}
+
+
+def next_deadline_text(session: Session, case: Case) -> str | None:
+    upcoming = next_pending(session, case.id)
+    if upcoming is None:
+        return None
+    return f"{DEADLINE_LABELS.get(upcoming.kind, upcoming.kind)} by {human(upcoming.due_at)}"
+
+
+def root_facts(session: Session, case: Case) -> RootFacts:
+    respondents = [p for p in case.parties if p.role == Role.REPORTED]
+    return RootFacts(
+        case_id=case.id,
+        ref=case.ref,
+        code_name=case.code_name,
+        source=case.source,
+        category=case.category,
+        severity=case.severity,
+        status=case.status,
+        claimed_by=case.claimed_by,
+        next_deadline=next_deadline_text(session, case),
+        escalated=case.escalated,
+        immediate_danger=case.immediate_danger,
+        has_respondent_contact=any(contact_route(p) for p in respondents),
+        anonymous=case.anonymous,
+    )
+
+
+def person_name(party: Party | None) -> str:
+    """How a person appears to stewards; an anonymous reporter never has a name."""
+    if party is None:
+        return "an unknown sender"
+    if party.anonymous:
+        return "the anonymous reporter"
+    person = party.person
+    if person.slack_user_id:
+        return f"<@{person.slack_user_id}>"
+    return person.display_name or person.email or "someone without a name"
+
+
+def case_report(session: Session, case: Case) -> CaseReport:
+    report = next((e for e in case.entries if e.kind == "report"), None)
+    facts = []
+    if report is not None:
+        data = report.data or {}
+        if data.get("when"):
+            facts.append(f"When: {data['when']}")
+        if data.get("where"):
+            facts.append(f"Where: {data['where']}")
+        if data.get("ongoing"):
+            facts.append("It is still going on.")
+        if data.get("immediate_danger"):
+            facts.append("The reporter says someone may be in immediate danger.")
+        if data.get("people_text"):
+            facts.append(f"Others named by the reporter: {data['people_text']}")
+        if data.get("subject"):
+            facts.append(f"Subject: {data['subject']}")
+    people = [PersonLine(p.role, _plain_name(p)) for p in case.parties]
+    snapshot = session.scalars(
+        select(MessageSnapshot).where(MessageSnapshot.case_id == case.id).limit(1)
+    ).first()
+    entries = [
+        EntryLine(
+            kind=e.kind,
+            who=person_name(e.party) if e.party else (e.author or "Steward"),
+            when=human(e.created_at),
+            text=e.text or e.full_text or "",
+            extra=_entry_extra(e.data or {}),
+        )
+        for e in case.entries
+    ]
+    attachments = [
+        f"{a.filename} ({a.content_type}, {a.size} bytes)"
+        for a in session.scalars(select(Attachment).where(Attachment.case_id == case.id))
+    ]
+    return CaseReport(
+        case_id=case.id,
+        ref=case.ref,
+        code_name=case.code_name,
+        status=case.status,
+        category=case.category,
+        facts=facts,
+        people=people,
+        snapshot=dict(snapshot.data) if snapshot else None,
+        entries=entries,
+        attachments=attachments,
+    )
+
+
+def _plain_name(party: Party) -> str:
+    if party.anonymous:
+        return "anonymous (sealed)"
+    person = party.person
+    parts = [person.display_name, person.email]
+    if person.slack_user_id:
+        parts.insert(0, f"<@{person.slack_user_id}>")
+    return " · ".join(p for p in parts if p) or "unnamed"
+
+
+def _entry_extra(data: dict) -> list[str]:
+    extra = []
+    if data.get("sender_verified") is False:
+        extra.append("sender not verified (DKIM/DMARC did not pass)")
+    if data.get("sender_differs_from_party"):
+        extra.append("sent from a different address than the one on record")
+    if data.get("automatic"):
+        extra.append(f"automatic mail: {data['automatic']}")
+    if data.get("defects"):
+        extra.append(f"{len(data['defects'])} MIME defects recorded")
+    return extra
+
+
+def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
+    rows = session.scalars(
+        select(Case)
+        .join(Party, Party.case_id == Case.id)
+        .where(Party.role == Role.REPORTER)
+        .where(Party.person.has(slack_user_id=slack_user_id))
+        .order_by(Case.id.desc())
+        .limit(20)
+    ).all()
+    return [HomeCase(c.ref, c.code_name, c.status, human(c.created_at)) for c in rows]
+
+
+def open_cases(session: Session, steward_id: str) -> list[HomeCase]:
+    rows = session.scalars(
+        select(Case).where(Case.status.in_([str(s) for s in OPEN_STATUSES])).order_by(Case.id)
+    ).all()
+    return [
+        HomeCase(
+            c.ref,
+            c.code_name,
+            c.status,
+            human(c.created_at),
+            claimed_by=c.claimed_by,
+            next_deadline=next_deadline_text(session, c),
+        )
+        for c in rows
+        if steward_id not in (c.flags or {}).get("recused", [])
+    ][:40]
+
+
+def latest_open_case_reported_by(session: Session, slack_user_id: str) -> Case | None:
+    return session.scalars(
+        select(Case)
+        .join(Party, Party.case_id == Case.id)
+        .where(Party.role == Role.REPORTER)
+        .where(Party.person.has(slack_user_id=slack_user_id))
+        .where(Case.status.in_([str(s) for s in OPEN_STATUSES]))
+        .order_by(Case.id.desc())
+        .limit(1)
+    ).first()
+
+
+def case_by_thread(session: Session, channel: str, thread_ts: str) -> Case | None:
+    return session.scalars(
+        select(Case).where(Case.slack_channel == channel, Case.slack_thread_ts == thread_ts)
+    ).first()
