@@ -40,6 +40,7 @@ class EntryKind(StrEnum):
     INBOUND_MAIL = "inbound_mail"
     AUTOMATIC_MAIL = "automatic_mail"
     REPORTER_MESSAGE = "reporter_message"
+    RESPONDENT_MESSAGE = "respondent_message"
     STEWARD_NOTE = "steward_note"
     RELAY_OUT = "relay_out"
     SYSTEM = "system"

@@ -11,7 +11,7 @@ import logging
 from slack_bolt import App
 
 from slackapp.context import SlackContext
-from slackapp.handlers import casework, conversation, reporting
+from slackapp.handlers import casework, conversation, decisions, reporting
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,6 @@ def build_app(ctx: SlackContext) -> App:
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-    for module in (reporting, casework, conversation):
+    for module in (reporting, casework, decisions, conversation):
         module.register(app, ctx)
     return app

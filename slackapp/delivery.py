@@ -19,7 +19,13 @@ from core.models import Case, Entry
 from core.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view
-from slackapp.blocks.thread import notice_blocks, notice_text, root_blocks, root_text
+from slackapp.blocks.thread import (
+    notice_blocks,
+    notice_text,
+    root_blocks,
+    root_text,
+    snooze_target,
+)
 from slackapp.context import SlackContext
 from slackapp.readmodels import open_cases, own_cases, root_facts
 
@@ -119,7 +125,7 @@ class SlackDeliverer:
             channel=channel,
             thread_ts=thread_ts,
             text=line,
-            blocks=notice_blocks(line, disclosed),
+            blocks=notice_blocks(line, disclosed, snooze_target(payload)),
         )
         return answer["ts"]
 

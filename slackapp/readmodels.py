@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actions import contact_route
+from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
 from core.deadlines import next_pending
-from core.models import Attachment, Case, MessageSnapshot, Party
+from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party
 from core.status import OPEN_STATUSES
 from slackapp.blocks.case_view import CaseReport, EntryLine, PersonLine
 from slackapp.blocks.home import HomeCase
@@ -52,6 +53,10 @@ def root_facts(session: Session, case: Case) -> RootFacts:
         immediate_danger=case.immediate_danger,
         has_respondent_contact=any(contact_route(p) for p in respondents),
         anonymous=case.anonymous,
+        late_appeal_waiting=session.scalar(
+            select(Appeal.id).where(Appeal.case_id == case.id, Appeal.status == LATE).limit(1)
+        )
+        is not None,
     )
 
 
@@ -174,6 +179,20 @@ def latest_open_case_reported_by(session: Session, slack_user_id: str) -> Case |
         select(Case)
         .join(Party, Party.case_id == Case.id)
         .where(Party.role == Role.REPORTER)
+        .where(Party.person.has(slack_user_id=slack_user_id))
+        .where(Case.status.in_([str(s) for s in OPEN_STATUSES]))
+        .order_by(Case.id.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_open_case_asking(session: Session, slack_user_id: str) -> Case | None:
+    """The newest open case that asked this person, as the reported person, for their side."""
+    return session.scalars(
+        select(Case)
+        .join(Party, Party.case_id == Case.id)
+        .join(Entry, Entry.party_id == Party.id)
+        .where(Party.role == Role.REPORTED, Entry.kind == "relay_out")
         .where(Party.person.has(slack_user_id=slack_user_id))
         .where(Case.status.in_([str(s) for s in OPEN_STATUSES]))
         .order_by(Case.id.desc())

@@ -32,6 +32,7 @@ ENTRY_LABELS = {
     "inbound_mail": "Email from {who}",
     "automatic_mail": "Automatic email",
     "reporter_message": "Message from {who}",
+    "respondent_message": "Message from {who} (reported person)",
     "steward_note": "Steward note",
     "relay_out": "Sent to {who}",
     "system": "Steward (system)",

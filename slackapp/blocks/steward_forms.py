@@ -4,6 +4,7 @@ to the reported person."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from slackapp.blocks.common import Block, context, modal, plain
 
@@ -45,6 +46,13 @@ def ask_modal(case_id: int, ref: str, via: str) -> Block:
                 "Do not reveal who reported them."
             ),
             _message_input("What would you like to ask?"),
+            {
+                "type": "input",
+                "block_id": "respond_by",
+                "label": plain("Answer wanted by (optional; the thread is reminded)"),
+                "element": {"type": "datepicker", "action_id": "respond_by"},
+                "optional": True,
+            },
         ],
         callback_id=ASK_CALLBACK,
         submit="Send",
@@ -55,3 +63,8 @@ def ask_modal(case_id: int, ref: str, via: str) -> Block:
 
 def read_message(values: dict) -> str:
     return ((values.get("message") or {}).get("message") or {}).get("value") or ""
+
+
+def read_respond_by(values: dict) -> datetime | None:
+    chosen = ((values.get("respond_by") or {}).get("respond_by") or {}).get("selected_date")
+    return datetime.fromisoformat(chosen).replace(tzinfo=UTC) if chosen else None

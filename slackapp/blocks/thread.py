@@ -49,6 +49,7 @@ class RootFacts:
     immediate_danger: bool
     has_respondent_contact: bool
     anonymous: bool
+    late_appeal_waiting: bool = False
 
 
 def root_text(facts: RootFacts) -> str:
@@ -84,12 +85,20 @@ def root_blocks(facts: RootFacts) -> list[Block]:
         if facts.status == "new":
             buttons.append(button("Acknowledge", "case_acknowledge", value))
         buttons.append(button("Reply to reporter", "case_reply", value))
+        if facts.status == "triage":
+            buttons.append(button("Start investigating", "case_investigate", value))
         if facts.has_respondent_contact:
             buttons.append(button("Ask for their side", "case_ask_respondent", value))
+        if facts.status in ("new", "triage", "investigating"):
+            buttons.append(button("Record decision", "case_decide", value))
+        if facts.status == "appeal_review":
+            buttons.append(button("Record appeal decision", "case_decide_appeal", value))
         buttons.append(button("Declare a conflict", "case_recuse", value))
         buttons.append(button("Close", "case_close", value, style="danger"))
     else:
         buttons.append(button("Reopen", "case_reopen", value))
+    if facts.late_appeal_waiting:
+        buttons.append(button("Accept late appeal", "case_accept_late_appeal", value))
     blocks.append(actions(f"case_actions_{value}", *buttons))
     return blocks
 
@@ -114,6 +123,7 @@ NOTICE_TEXT = {
     Notice.REMINDER: ":alarm_clock: {message}",
     Notice.DECISION: ":scales: {message}",
     Notice.APPEAL: ":scales: {message}",
+    Notice.SNOOZED: ":zzz: {actor} snoozed a reminder. {message}",
 }
 
 
@@ -125,7 +135,7 @@ def notice_text(notice: str, payload: dict[str, Any], entry_text: str | None) ->
         "actor": f"<@{actor}>" if actor else "Steward",
         "via": _via(details.get("source") or details.get("via")),
         "role": "reporter" if details.get("role", "reporter") == "reporter" else "reported person",
-        "message": details.get("message") or "",
+        "message": details.get("summary") or details.get("message") or "",
     }
     template = NOTICE_TEXT.get(notice, ":information_source: {message}")
     line = template.format(**values)
@@ -134,11 +144,31 @@ def notice_text(notice: str, payload: dict[str, Any], entry_text: str | None) ->
     return line
 
 
-def notice_blocks(line: str, disclosed_text: str | None) -> list[Block]:
+def notice_blocks(
+    line: str, disclosed_text: str | None, snooze_deadline: int | None = None
+) -> list[Block]:
     blocks = [section(line)]
     if disclosed_text:
         blocks += text_sections(disclosed_text)[:45]
+    if snooze_deadline is not None:
+        value = str(snooze_deadline)
+        blocks.append(
+            actions(
+                f"snooze_{value}",
+                button("Snooze 1 day", "deadline_snooze_1", value),
+                button("Snooze 3 days", "deadline_snooze_3", value),
+                button("Snooze 1 week", "deadline_snooze_7", value),
+            )
+        )
     return blocks
+
+
+def snooze_target(payload: dict[str, Any]) -> int | None:
+    """The deadline a reminder line may snooze, if it offers that."""
+    details = payload.get("details") or {}
+    if payload.get("notice") == Notice.REMINDER and details.get("snooze"):
+        return details.get("deadline_id")
+    return None
 
 
 def _via(source: str | None) -> str:

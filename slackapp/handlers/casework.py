@@ -16,11 +16,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from core import actions, outbox
+from core import actions, followups, outbox
 from core.actions import NotAllowed
 from core.cases import Role, reporter_of
 from core.models import Case
-from core.notify import CHAT, Notice
+from core.notify import CHAT
 from slackapp.blocks import case_view, steward_forms
 from slackapp.context import SlackContext
 from slackapp.readmodels import case_report
@@ -34,6 +34,7 @@ SIMPLE_ACTIONS: dict[str, Callable[[Session, Case, str], None]] = {
     "case_acknowledge": actions.acknowledge,
     "case_recuse": actions.recuse,
     "case_close": actions.close,
+    "case_investigate": actions.start_investigation,
     "case_reopen": actions.reopen,
 }
 
@@ -151,12 +152,18 @@ def _relay_submission(
             ack(response_action="errors", errors={"message": NOT_A_STEWARD})
             return
         party = reporter_of(case) if to_reporter else _respondent(case)
-        notice = Notice.REPLY_SENT if to_reporter else Notice.RESPONDENT_ASKED
         try:
             if party is None:
                 raise NotAllowed("There is nobody to write to on this case.")
-            actions.relay(session, ctx.settings, case, user, party, text, notice=notice)
-        except NotAllowed as exc:
+            with session.begin_nested():
+                if to_reporter:
+                    actions.relay(session, ctx.settings, case, user, party, text)
+                else:
+                    respond_by = steward_forms.read_respond_by(view["state"]["values"])
+                    followups.ask_respondent(
+                        session, ctx.settings, case, user, text, respond_by, party_id=party.id
+                    )
+        except (NotAllowed, ValueError) as exc:
             ack(response_action="errors", errors={"message": _safe(exc)})
             return
     ack()

@@ -1,8 +1,9 @@
 """Messages: stewards talking in a case thread, and reporters talking to the bot.
 
 A steward's message in a case thread joins the timeline as a note. A member's
-direct message to the bot joins their latest open report, and the thread gets
-a line saying so, without the member's name.
+direct message to the bot joins their latest open report (or, for a reported
+person, the case that asked for their side), and the thread gets a line saying
+so, without the member's name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from core import actions, notify
 from core.cases import EntryKind, Role, Source
 from core.models import Entry
 from slackapp.context import SlackContext
-from slackapp.readmodels import case_by_thread, latest_open_case_reported_by
+from slackapp.readmodels import (
+    case_by_thread,
+    latest_open_case_asking,
+    latest_open_case_reported_by,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +67,22 @@ def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> Non
     with ctx.db.session() as session:
         if _seen(session, event):
             return
-        case = latest_open_case_reported_by(session, user)
+        role, case = Role.REPORTER, latest_open_case_reported_by(session, user)
+        if case is None:
+            role, case = Role.REPORTED, latest_open_case_asking(session, user)
         if case is None:
             notify.direct_message(session, None, user, "no_open_case")
             return
-        party = next(
-            p for p in case.parties if p.role == Role.REPORTER and p.person.slack_user_id == user
-        )
+        party = next(p for p in case.parties if p.role == role and p.person.slack_user_id == user)
         actions.receive_message(
             session,
             case,
             party,
             event.get("text") or "",
             source=Source.SLACK,
-            kind=EntryKind.REPORTER_MESSAGE,
+            kind=EntryKind.REPORTER_MESSAGE
+            if role == Role.REPORTER
+            else EntryKind.RESPONDENT_MESSAGE,
             dedupe_key=_dedupe(event),
         )
         notify.direct_message(session, case, user, "message_added", ref=case.ref)

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from slackapp.handlers import casework, conversation, reporting
+from slackapp.handlers import casework, conversation, decisions, reporting
 from tests.slack.conftest import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ def manifest() -> dict[str, Any]:
 
 def registered() -> dict[str, set[str]]:
     recorder = Recorder()
-    for module in (reporting, casework, conversation):
+    for module in (reporting, casework, decisions, conversation):
         module.register(recorder, None)  # type: ignore[arg-type]
     return recorder.seen
 

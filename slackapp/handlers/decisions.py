@@ -1,0 +1,229 @@
+"""Deciding cases from Slack: decisions, appeal decisions, late appeals, snoozes, and the
+*Appeal this decision* button that reporters and reported people get in their DM."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from core import appeals, decisions, followups
+from core.actions import NotAllowed
+from core.cases import Source, get_case
+from core.decisions import DecisionError
+from core.models import Case, Deadline
+from slackapp.blocks import decision_forms as forms
+from slackapp.context import SlackContext
+from slackapp.handlers.casework import NOT_A_STEWARD, _allowed_case, _case_id, _ephemeral
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    @app.action("case_decide")
+    def open_decision(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        _open(
+            ctx,
+            ack,
+            body,
+            client,
+            "decide",
+            lambda c: forms.decision_modal(c.id, c.ref, _days(ctx)),
+        )
+
+    @app.action("case_decide_appeal")
+    def open_appeal_decision(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        _open(
+            ctx,
+            ack,
+            body,
+            client,
+            "decide_appeal",
+            lambda c: forms.appeal_decision_modal(c.id, c.ref),
+        )
+
+    @app.action("case_accept_late_appeal")
+    def open_late_appeal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        _open(
+            ctx,
+            ack,
+            body,
+            client,
+            "accept_late_appeal",
+            lambda c: forms.late_appeal_modal(c.id, c.ref),
+        )
+
+    @app.view(forms.DECISION_CALLBACK)
+    def record(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _submit(ctx, ack, body, view, _record_decision)
+
+    @app.view(forms.APPEAL_DECISION_CALLBACK)
+    def record_appeal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _submit(ctx, ack, body, view, _record_appeal_decision)
+
+    @app.view(forms.LATE_APPEAL_CALLBACK)
+    def accept_late(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _submit(ctx, ack, body, view, _accept_late_appeal)
+
+    @app.action(re.compile(r"^deadline_snooze_(1|3|7)$"))
+    def snooze(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        action = body["actions"][0]
+        days = float(action["action_id"].rsplit("_", 1)[1])
+        user = body["user"]["id"]
+        with ctx.db.session() as session:
+            deadline = session.get(Deadline, int(action.get("value") or 0))
+            if deadline is None:
+                return
+            case = _allowed_case(ctx, session, body, deadline.case_id, "snooze")
+            if case is None:
+                return
+            try:
+                with session.begin_nested():
+                    followups.snooze(session, deadline.id, user, days)
+            except (NotAllowed, ValueError) as exc:
+                _ephemeral(session, body, str(exc))
+
+    @app.action("case_appeal")
+    def open_appeal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with ctx.db.session() as session:
+            case = session.get(Case, _case_id(body))
+            if case is None:
+                return
+            view = forms.appeal_modal(case.id, case.ref)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(forms.APPEAL_CALLBACK)
+    def send_appeal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        text = ((values.get("appeal") or {}).get("appeal") or {}).get("value") or ""
+        errors = forms.too_long(values)
+        if not text.strip():
+            errors["appeal"] = "Write your appeal first."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        case_id = _metadata_case(view)
+        try:
+            with ctx.db.session() as session:
+                appeals.appeal_from_slack(
+                    session,
+                    ctx.settings,
+                    case_id,
+                    body["user"]["id"],
+                    text.strip(),
+                    dedupe_key=f"slack-view:{view['id']}",
+                )
+        except (NotAllowed, DecisionError, LookupError) as exc:
+            ack(response_action="errors", errors={"appeal": _safe(exc)})
+            return
+        ack()
+
+
+def _open(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], client: WebClient, what: str, build: Any
+) -> None:
+    ack()
+    with ctx.db.session() as session:
+        case = _allowed_case(ctx, session, body, _case_id(body), what)
+        if case is None:
+            return
+        view = build(case)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _submit(
+    ctx: SlackContext, ack: Ack, body: dict[str, Any], view: dict[str, Any], apply: Any
+) -> None:
+    """Validate, apply in one transaction, and answer with inline errors if the core refuses."""
+    values = view["state"]["values"]
+    errors = forms.too_long(values)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    user = body["user"]["id"]
+    if not ctx.stewards.is_steward(user):
+        ack(response_action="errors", errors={next(iter(values), "outcome"): NOT_A_STEWARD})
+        return
+    try:
+        with ctx.db.session() as session:
+            case = get_case(session, _metadata_case(view))
+            apply(ctx, session, case, user, values)
+    except (DecisionError, NotAllowed) as exc:
+        block = forms.error_block(str(exc))
+        if block not in values:
+            block = next(iter(values))
+        ack(response_action="errors", errors={block: _safe(exc)})
+        return
+    ack()
+
+
+def _record_decision(ctx: SlackContext, session: Any, case: Case, user: str, values: Any) -> None:
+    answers = forms.read_decision(values)
+    decisions.record_decision(
+        session,
+        ctx.settings,
+        case,
+        user,
+        answers.outcome or "",
+        ban_until=answers.ban_until,
+        no_contact_until=answers.no_contact_until,
+        remove_roles=answers.remove_roles,
+        rationale=answers.rationale,
+        message_to_reported=answers.message_to_reported,
+        message_to_reporter=answers.message_to_reporter,
+        other_description=answers.other_description,
+        source=Source.SLACK,
+    )
+
+
+def _record_appeal_decision(
+    ctx: SlackContext, session: Any, case: Case, user: str, values: Any
+) -> None:
+    answers = forms.read_decision(values)
+    decisions.record_appeal_decision(
+        session,
+        ctx.settings,
+        case,
+        user,
+        answers.result or "",
+        rationale=answers.rationale,
+        message_to_reported=answers.message_to_reported,
+        message_to_reporter=answers.message_to_reporter,
+        outcome=answers.outcome,
+        ban_until=answers.ban_until,
+        no_contact_until=answers.no_contact_until,
+        remove_roles=answers.remove_roles,
+        other_description=answers.other_description,
+        source=Source.SLACK,
+    )
+
+
+def _accept_late_appeal(
+    ctx: SlackContext, session: Any, case: Case, user: str, values: Any
+) -> None:
+    reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
+    appeals.accept_late_appeal(session, case, user, reason.strip())
+
+
+def _metadata_case(view: dict[str, Any]) -> int:
+    try:
+        return int(json.loads(view.get("private_metadata") or "{}").get("case_id", 0))
+    except (ValueError, TypeError):
+        return 0
+
+
+def _days(ctx: SlackContext) -> str:
+    value = ctx.settings.appeal_days
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _safe(exc: Exception) -> str:
+    if isinstance(exc, NotAllowed | DecisionError):
+        return str(exc)
+    return "That is not possible for this case now."
