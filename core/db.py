@@ -26,7 +26,12 @@ class StorageError(RuntimeError):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine with the settings each backend needs to share well."""
+    """Build an engine with the settings each backend needs to share well.
+
+    `hide_parameters` keeps bound values (report text, addresses) out of database
+    error messages, so a logged traceback cannot leak them.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs

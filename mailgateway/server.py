@@ -17,11 +17,13 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 
+from core.privacy import silence_below
 from core.settings import Settings
 from mailgateway.addresses import accepts
 from mailgateway.ingest import Envelope, MailIngest
 
 log = logging.getLogger(__name__)
+silence_below("mail.log")  # aiosmtpd logs SMTP lines, addresses and message text
 
 ACCEPTED = "250 2.0.0 Message accepted for the conduct team"
 NOT_HERE = (

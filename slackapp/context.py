@@ -9,8 +9,13 @@ from dataclasses import dataclass, field
 from slack_sdk import WebClient
 
 from core.db import Database
+from core.privacy import silence_below
 from core.settings import Settings
 from slackapp.stewards import StewardDirectory
+
+# Both libraries log request and response bodies (report content) below WARNING.
+silence_below("slack_sdk")
+silence_below("slack_bolt")
 
 
 @dataclass

@@ -1,0 +1,48 @@
+"""Confidentiality: report words, reporter identities and addresses stay out of logs,
+the staff channel, and mail to anyone not on the case."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from mailgateway.server import MailServer
+from tests.mail import corpus
+from tests.slack.conftest import Stack
+from tests.smtp_helpers import send
+
+SECRET_WORDS = "the purple umbrella incident"
+
+
+def test_nothing_personal_reaches_the_logs(
+    stack: Stack, gateway_for: MailServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stack.report(what=f"Report about {SECRET_WORDS}.", anonymous=True)
+    raw = corpus.plain(
+        from_addr="Casey Quill <casey.quill@example.net>",
+        subject=f"About {SECRET_WORDS}",
+        body=f"Details of {SECRET_WORDS}.",
+    )
+    assert send(gateway_for.address[1], raw, mail_from="casey.quill@example.net")[0] == 250
+    stack.drain()
+    # A storage failure is logged too, and must not carry the message either.
+    with stack.db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE inbound_messages RENAME TO inbound_messages_away"))
+    try:
+        assert send(gateway_for.address[1], raw.replace(b"About", b"Again"))[0] == 451
+    finally:
+        with stack.db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE inbound_messages_away RENAME TO inbound_messages"))
+    logged = "\n".join(
+        record.getMessage() + (caplog.text if record.exc_info else "") for record in caplog.records
+    )
+    assert logged, "the run should have logged something"
+    for secret in (SECRET_WORDS, "casey.quill", "Casey Quill", "U_ALEX", "alex@example"):
+        assert secret not in logged, secret
+    staff = json.dumps(stack.staff_messages())
+    for secret in (SECRET_WORDS, "casey.quill", "Casey", "U_ALEX"):
+        assert secret not in staff, secret
