@@ -29,9 +29,6 @@ class SlackContext:
 
 
 def make_client(settings: Settings) -> WebClient:
-    """A Web API client that honours Slack's 429 `Retry-After` once before giving up."""
-    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
-    return client
+    """The Web API client. It does not retry a 429 by itself: the outbox does, waiting
+    `Retry-After` without holding a thread, and keeping each thread's posts in order."""
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)

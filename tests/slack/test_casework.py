@@ -203,3 +203,52 @@ def test_app_home_lists_own_reports_and_stewards_see_open_cases(stack: Stack) ->
     assert "COC-1" in alex and "Open cases" not in alex
     assert "Open cases" in steward and "COC-1" in steward
     assert "mocked" not in steward
+
+
+def test_a_reminder_can_be_snoozed_from_the_thread(stack: Stack) -> None:
+    from datetime import timedelta
+
+    from core.clock import utcnow
+    from core.followups import fire_due
+    from core.models import Deadline
+
+    stack.report()
+    root = root_of(stack)
+    fired = fire_due(stack.db, stack.settings, now=utcnow() + timedelta(hours=25))
+    assert fired
+    stack.drain()
+    reminder = next(
+        m
+        for m in stack.staff_messages()
+        if m.get("thread_ts") == root["ts"]
+        and m["ts"] != root["ts"]
+        and "deadline_snooze_1" in json.dumps(m)
+    )
+    deadline_id = int(
+        next(
+            e["value"]
+            for b in reminder["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "deadline_snooze_3"
+        )
+    )
+    before = utcnow()
+    stack.emulator.click(
+        "U_STEW1",
+        "deadline_snooze_3",
+        channel="G_STAFF",
+        message_ts=reminder["ts"],
+        value=str(deadline_id),
+    )
+
+    def snoozed() -> bool:
+        return bool(audits(stack, "deadline.snoozed"))
+
+    assert eventually(snoozed)
+    [event] = audits(stack, "deadline.snoozed")
+    assert event.actor == "steward:U_STEW1" and event.detail["snoozed"] == deadline_id
+    with stack.db.session() as session:
+        moved = session.get(Deadline, event.detail["deadline_id"])
+        assert moved is not None and moved.fired_at is None
+        assert timedelta(days=3) <= moved.due_at - before < timedelta(days=3, minutes=1)
