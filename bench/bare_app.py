@@ -4,6 +4,7 @@ the baseline for ack_latency."""
 from __future__ import annotations
 
 import sys
+import threading
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -25,8 +26,7 @@ def main() -> None:
     handler = SlackRequestHandler(app)
     server = WebServer(handler, "127.0.0.1", port)
     server.start()
-    if server._thread:
-        server._thread.join()
+    threading.Event().wait()
 
 
 if __name__ == "__main__":

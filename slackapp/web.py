@@ -58,6 +58,7 @@ class WebServer:
             wsgi, host=host, port=port, threads=threads, ident="Steward", channel_timeout=30
         )
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -70,10 +71,19 @@ class WebServer:
         return f"http://{host}:{port}/slack/events"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.server.run, name="web", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._thread.start()
 
+    def _serve(self) -> None:
+        """Waitress's own loop never returns; this one checks for a stop between polls,
+        so the socket is closed only after the loop has let go of it."""
+        server = self.server
+        while not self._stopping.is_set():
+            server.asyncore.loop(timeout=0.2, map=server._map, count=1)
+
     def stop(self) -> None:
-        self.server.close()
+        self._stopping.set()
         if self._thread:
             self._thread.join(timeout=5)
+        self.server.close()
+        self.server.task_dispatcher.shutdown()
