@@ -59,7 +59,6 @@ class Settings:
     conduct_address: str = "conduct@example.org"
     outbound_smtp_url: str | None = None
     mail_out_dir: Path = Path("mail-out")
-    attachments_dir: Path = Path("attachments")
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -126,7 +125,6 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         conduct_address=(_env("STEWARD_CONDUCT_ADDRESS", "conduct@example.org") or "").lower(),
         outbound_smtp_url=_env("STEWARD_OUTBOUND_SMTP_URL"),
         mail_out_dir=Path(_env("STEWARD_MAIL_OUT_DIR", "mail-out") or "mail-out"),
-        attachments_dir=Path(_env("STEWARD_ATTACHMENTS_DIR", "attachments") or "attachments"),
         slack_bot_token=_env("SLACK_BOT_TOKEN"),
         slack_signing_secret=_env("SLACK_SIGNING_SECRET"),
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/") or "",

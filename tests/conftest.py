@@ -59,7 +59,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         smtp_port=free_port(),
         web_port=free_port(),
         mail_out_dir=tmp_path / "mail-out",
-        attachments_dir=tmp_path / "attachments",
         community_name="the Example community",
         authserv_id="mx.example.org",
     )
