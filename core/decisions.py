@@ -9,6 +9,7 @@ whose exact end every notice gives. The appeal decision closes the case for good
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -191,21 +192,21 @@ def record_decision(
     if case.status == Status.NEW:
         transition(session, case, Status.TRIAGE, actor, "acknowledged by a decision")
     window = appeal_deadline(settings, now)
-    decision = Decision(
-        case=case,
+    decision = _new_decision(
+        case,
+        steward_id,
+        now,
         stage=DECISION,
         outcome=outcome,
-        other_description=(other_description or "").strip() or None,
+        other_description=other_description,
         ban_until=ban_until,
         no_contact_until=no_contact_until,
-        remove_roles=(remove_roles or "").strip() or None,
-        rationale=rationale or "",
-        message_to_reported=message_to_reported or "",
-        message_to_reporter=message_to_reporter or "",
+        remove_roles=remove_roles,
+        rationale=rationale,
+        message_to_reported=message_to_reported,
+        message_to_reporter=message_to_reporter,
         appeal_deadline=window,
         final=False,
-        decided_by=steward_id,
-        created_at=now,
     )
     session.add(decision)
     decision.entry = add_entry(
@@ -325,21 +326,21 @@ def record_appeal_decision(
     _require_message(reporter is not None, message_to_reporter, "the reporter")
     _require_message(bool(reported), message_to_reported, "the reported person")
     actor = audit.steward_actor(steward_id)
-    final = Decision(
-        case=case,
+    final = _new_decision(
+        case,
+        steward_id,
+        now,
         stage=APPEAL,
         outcome=outcome,
-        other_description=(other_description or "").strip() or None,
+        other_description=other_description,
         ban_until=ban_until,
         no_contact_until=no_contact_until,
-        remove_roles=(remove_roles or "").strip() or None,
-        rationale=rationale or "",
-        message_to_reported=message_to_reported or "",
-        message_to_reporter=message_to_reporter or "",
+        remove_roles=remove_roles,
+        rationale=rationale,
+        message_to_reported=message_to_reported,
+        message_to_reporter=message_to_reporter,
         appeal_result=result,
         final=True,
-        decided_by=steward_id,
-        created_at=now,
     )
     session.add(final)
     result_line = _result_line(result)
@@ -459,6 +460,32 @@ def extend_term(
     )
     notify.refresh_views(session, case)
     return deadline
+
+
+def _new_decision(
+    case: Case,
+    steward_id: str,
+    now: datetime,
+    *,
+    other_description: str | None,
+    remove_roles: str | None,
+    rationale: str | None,
+    message_to_reported: str | None,
+    message_to_reporter: str | None,
+    **fields: Any,
+) -> Decision:
+    """A decision row with its free-text terms tidied the same way at every stage."""
+    return Decision(
+        case=case,
+        other_description=(other_description or "").strip() or None,
+        remove_roles=(remove_roles or "").strip() or None,
+        rationale=rationale or "",
+        message_to_reported=message_to_reported or "",
+        message_to_reporter=message_to_reporter or "",
+        decided_by=steward_id,
+        created_at=now,
+        **fields,
+    )
 
 
 def _in_force(session: Session, case: Case) -> Decision | None:

@@ -166,19 +166,7 @@ def _submit(
 def _record_decision(ctx: SlackContext, session: Any, case: Case, user: str, values: Any) -> None:
     answers = forms.read_decision(values)
     decisions.record_decision(
-        session,
-        ctx.settings,
-        case,
-        user,
-        answers.outcome or "",
-        ban_until=answers.ban_until,
-        no_contact_until=answers.no_contact_until,
-        remove_roles=answers.remove_roles,
-        rationale=answers.rationale,
-        message_to_reported=answers.message_to_reported,
-        message_to_reporter=answers.message_to_reporter,
-        other_description=answers.other_description,
-        source=Source.SLACK,
+        session, ctx.settings, case, user, answers.outcome or "", **_terms(answers)
     )
 
 
@@ -192,16 +180,23 @@ def _record_appeal_decision(
         case,
         user,
         answers.result or "",
-        rationale=answers.rationale,
-        message_to_reported=answers.message_to_reported,
-        message_to_reporter=answers.message_to_reporter,
         outcome=answers.outcome,
-        ban_until=answers.ban_until,
-        no_contact_until=answers.no_contact_until,
-        remove_roles=answers.remove_roles,
-        other_description=answers.other_description,
-        source=Source.SLACK,
+        **_terms(answers),
     )
+
+
+def _terms(answers: forms.DecisionAnswers) -> dict[str, Any]:
+    """The terms both kinds of decision take, as the form gave them."""
+    return {
+        "ban_until": answers.ban_until,
+        "no_contact_until": answers.no_contact_until,
+        "remove_roles": answers.remove_roles,
+        "rationale": answers.rationale,
+        "message_to_reported": answers.message_to_reported,
+        "message_to_reporter": answers.message_to_reporter,
+        "other_description": answers.other_description,
+        "source": Source.SLACK,
+    }
 
 
 def _accept_late_appeal(
