@@ -1,0 +1,81 @@
+"""`steward run` as a new user starts it: every part up, wired together, stopping cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import free_port
+from tests.mail import corpus
+from tests.smtp_helpers import send
+
+
+def wait_for(check, timeout: float = 20.0):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    return None
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_steward_run_serves_mail_slack_and_the_worker(tmp_path: Path, database_url: str) -> None:
+    web, smtp, emulator = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "STEWARD_DATABASE_URL": database_url,
+        "STEWARD_WEB_PORT": str(web),
+        "STEWARD_SMTP_PORT": str(smtp),
+        "STEWARD_EMULATOR_PORT": str(emulator),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("SLACK_BOT_TOKEN", None)
+    if database_url.startswith("postgresql"):
+        subprocess.run(
+            [sys.executable, "-m", "steward.cli", "db", "upgrade"],
+            env=env,
+            cwd=tmp_path,
+            check=True,
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "steward.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        health = wait_for(lambda: get_json(f"http://127.0.0.1:{web}/healthz"))
+        assert health == {"ok": True}
+        assert send(smtp, corpus.plain(subject="hello", body="A report."))[0] == 250
+
+        def staff_root() -> list:
+            state = get_json(f"http://127.0.0.1:{emulator}/_emulator/state")
+            messages = state["channels"]["G_STAFF"]["messages"]
+            return [m for m in messages if "COC-1" in m.get("text", "")]
+
+        assert wait_for(staff_root), "the worker should post the case thread"
+        assert wait_for(lambda: list((tmp_path / "mail-out").glob("*.eml")))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert f"smtp://127.0.0.1:{smtp}" in output
+    assert f"http://127.0.0.1:{web}/slack/events" in output
+    assert "A report." not in output and "alex@example.net" not in output
