@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -26,6 +27,8 @@ class SlackContext:
     stewards: StewardDirectory
     # Called after a report form is stored, to open its case without waiting for a poll.
     submitted: Callable[[], None] = field(default=lambda: None)
+    # Stores report forms before Slack is answered (see slackapp/intake.py).
+    journal: Any = None
 
 
 def make_client(settings: Settings) -> WebClient:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from core.clock import utcnow
+from core.db import Database
 from core.models import Submission
 from slackapp.blocks.report_form import ReportAnswers
 from slackapp.context import SlackContext
@@ -27,17 +29,99 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
+@dataclass
+class _Waiting:
+    """One submission waiting for the next group commit."""
+
+    key: str
+    payload: dict[str, Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    stored: bool = False
+    failed: BaseException | None = None
+
+
+class SubmissionJournal:
+    """Commits report forms in groups: every submission that arrives while one commit is
+    under way goes into the next, so a burst of fifty costs a few commits, not fifty.
+
+    Each caller still waits until its own row is committed before it answers Slack.
+    """
+
+    def __init__(self, db: Database, timeout: float = 10.0) -> None:
+        self.db = db
+        self.timeout = timeout
+        self._waiting: list[_Waiting] = []
+        self._ready = threading.Condition()
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="journal", daemon=True)
+        self._thread.start()
+
+    def record(self, key: str, payload: dict[str, Any]) -> bool:
+        """Store one submission; False if the same submission was stored before."""
+        waiting = _Waiting(key, payload)
+        with self._ready:
+            self._waiting.append(waiting)
+            self._ready.notify()
+        if not waiting.done.wait(self.timeout):
+            raise TimeoutError("the submission could not be stored in time")
+        if waiting.failed is not None:
+            raise waiting.failed
+        return waiting.stored
+
+    def close(self) -> None:
+        with self._ready:
+            self._stop = True
+            self._ready.notify()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._waiting and not self._stop:
+                    self._ready.wait()
+                if self._stop and not self._waiting:
+                    return
+                group, self._waiting = self._waiting, []
+            self._commit(group)
+
+    def _commit(self, group: list[_Waiting]) -> None:
+        try:
+            self._insert_new(group)
+        except IntegrityError:
+            # Another process stored one of these at the same moment: one by one instead.
+            for waiting in group:
+                try:
+                    self._insert_new([waiting])
+                except IntegrityError:
+                    waiting.stored = False
+                except Exception as exc:  # noqa: BLE001 - handed back to the waiting caller
+                    waiting.failed = exc
+        except Exception as exc:  # noqa: BLE001 - handed back to the waiting callers
+            for waiting in group:
+                waiting.failed = exc
+        for waiting in group:
+            waiting.done.set()
+
+    def _insert_new(self, group: list[_Waiting]) -> None:
+        with self.db.connection() as conn:
+            keys = [w.key for w in group]
+            known = set(conn.scalars(select(Submission.key).where(Submission.key.in_(keys))))
+            rows, seen = [], set()
+            for waiting in group:
+                waiting.stored = waiting.key not in known and waiting.key not in seen
+                seen.add(waiting.key)
+                if waiting.stored:
+                    rows.append({"source": "slack", "key": waiting.key, "payload": waiting.payload})
+            if rows:
+                conn.execute(insert(Submission), rows)
+
+
 def record_submission(
     ctx: SlackContext, key: str, user: str, answers: ReportAnswers, snapshot: str | None
 ) -> bool:
-    """Store the submission; False if this exact submission was stored before."""
+    """Store the submission before Slack is answered; False if it was stored before."""
     payload = {"user": user, "answers": asdict(answers), "snapshot": snapshot}
-    try:
-        with ctx.db.connection() as conn:
-            conn.execute(insert(Submission).values(source="slack", key=key, payload=payload))
-    except IntegrityError:
-        return False
-    return True
+    return ctx.journal.record(key, payload)
 
 
 class SubmissionProcessor:
@@ -75,6 +159,7 @@ class SubmissionProcessor:
         opened = 0
         with self._lock:
             for submission_id in self._pending_ids():
+                self._wait_for_a_lull()
                 try:
                     with self.ctx.db.session() as session:
                         row = session.get(Submission, submission_id)
@@ -123,11 +208,12 @@ class SubmissionProcessor:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=5)
+        if self.ctx.journal is not None:
+            self.ctx.journal.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self._wait_for_a_lull()
                 self.process_pending()
             except Exception:  # noqa: BLE001
                 log.exception("submission processing failed")

@@ -25,7 +25,7 @@ from slackapp.app import build_app
 from slackapp.context import SlackContext, make_client
 from slackapp.delivery import SlackDeliverer
 from slackapp.emulator import SlackEmulator
-from slackapp.intake import SubmissionProcessor
+from slackapp.intake import SubmissionJournal, SubmissionProcessor
 from slackapp.stewards import StewardDirectory
 from slackapp.web import WebServer, make_wsgi
 
@@ -75,7 +75,13 @@ def build_slack(db: Database, settings: Settings) -> SlackContext | None:
         return None
     client = make_client(settings)
     directory = StewardDirectory(client, settings.staff_channel, settings.stewards)
-    return SlackContext(db=db, settings=settings, client=client, stewards=directory)
+    return SlackContext(
+        db=db,
+        settings=settings,
+        client=client,
+        stewards=directory,
+        journal=SubmissionJournal(db),
+    )
 
 
 def build_submission_processor(slack: SlackContext) -> SubmissionProcessor:

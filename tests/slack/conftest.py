@@ -129,6 +129,7 @@ def stack(db: Database, settings: Settings) -> Iterator[Stack]:
             yield Stack(emulator, full, slack, web, worker, db, sink, submissions)
         finally:
             web.stop()
+            submissions.stop()
 
 
 @pytest.fixture

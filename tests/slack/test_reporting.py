@@ -148,3 +148,21 @@ def test_the_form_is_stored_before_the_modal_closes_and_survives_a_crash(stack: 
         assert eventually(opened_case) == 1
     finally:
         restarted.stop()
+
+
+def test_concurrent_submissions_are_committed_in_groups_once_each(stack: Stack) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from slackapp.intake import SubmissionJournal
+
+    journal = SubmissionJournal(stack.db)
+    keys = [f"slack-view:V{n % 10}" for n in range(40)]
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            stored = list(pool.map(lambda key: journal.record(key, {"n": key}), keys))
+    finally:
+        journal.close()
+    assert sum(stored) == 10
+    assert {k for k, s in zip(keys, stored, strict=True) if s} == set(keys)
+    with stack.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 10
