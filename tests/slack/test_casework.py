@@ -252,3 +252,17 @@ def test_a_reminder_can_be_snoozed_from_the_thread(stack: Stack) -> None:
         moved = session.get(Deadline, event.detail["deadline_id"])
         assert moved is not None and moved.fired_at is None
         assert timedelta(days=3) <= moved.due_at - before < timedelta(days=3, minutes=1)
+
+
+def test_full_disclosure_quotes_later_messages_in_the_thread(stack: Stack) -> None:
+    stack.slack.settings = stack.slack.settings.with_overrides(full_disclosure=True)
+    stack.report()
+    root_of(stack)
+    dm_channel = stack.emulator.state()["dms"]["U_ALEX"]
+    stack.emulator.post("U_ALEX", dm_channel, "It happened again at the meetup.")
+
+    def quoted() -> bool:
+        stack.drain()
+        return "It happened again at the meetup." in json.dumps(stack.staff_messages())
+
+    assert eventually(quoted)
