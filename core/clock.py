@@ -55,3 +55,8 @@ def ceil_time(value: datetime, step: timedelta) -> datetime:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     remainder = (value - epoch) % step
     return value if not remainder else value + (step - remainder)
+
+
+def count_text(value: float) -> str:
+    """A duration count as people write it: `30`, not `30.0`; fractions stay (`0.5`)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core import outbox
 from core.cases import parties_with_address
+from core.clock import count_text
 from core.codenames import new_token
 from core.models import Case, MailReference, OutboxItem, Party
 from core.settings import Settings
@@ -88,9 +89,5 @@ def base_context(settings: Settings, case: Case) -> dict[str, Any]:
         "ref": case.ref,
         "code_name": case.code_name,
         "community": settings.community_name,
-        "appeal_days": _days(settings.appeal_days),
+        "appeal_days": count_text(settings.appeal_days),
     }
-
-
-def _days(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"

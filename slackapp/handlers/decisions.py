@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from core import appeals, decisions, followups
 from core.actions import NotAllowed
 from core.cases import Source, get_case
+from core.clock import count_text
 from core.decisions import DecisionError
 from core.models import Case, Deadline
 from slackapp.blocks import decision_forms as forms
@@ -32,7 +33,7 @@ def register(app: App, ctx: SlackContext) -> None:
             body,
             client,
             "decide",
-            lambda c: forms.decision_modal(c.id, c.ref, _days(ctx)),
+            lambda c: forms.decision_modal(c.id, c.ref, count_text(ctx.settings.appeal_days)),
         )
 
     @app.action("case_decide_appeal")
@@ -211,11 +212,6 @@ def _metadata_case(view: dict[str, Any]) -> int:
         return int(json.loads(view.get("private_metadata") or "{}").get("case_id", 0))
     except (ValueError, TypeError):
         return 0
-
-
-def _days(ctx: SlackContext) -> str:
-    value = ctx.settings.appeal_days
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _safe(exc: Exception) -> str:

@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from core import actions, notify
 from core.cases import ReportDraft, Role, Source, open_case
-from core.clock import human
+from core.clock import count_text, human
 from core.codenames import new_token
 from core.deadlines import DeadlineKind, next_pending
 from core.models import MessageSnapshot
 from core.people import Contact
-from core.settings import Settings
 from slackapp.blocks import report_form
 from slackapp.context import SlackContext
 from slackapp.intake import record_submission
@@ -140,7 +139,7 @@ def file_case(
         code_name=case.code_name,
         danger=answers.danger,
         anonymous=answers.anonymous,
-        appeal_days=_days(settings),
+        appeal_days=count_text(settings.appeal_days),
         ack_due=human(due.due_at) if due and due.kind == DeadlineKind.ACKNOWLEDGEMENT else None,
     )
     log.info("report filed from Slack as %s", case.ref)
@@ -185,8 +184,3 @@ def _metadata(raw: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _days(settings: Settings) -> str:
-    value = settings.appeal_days
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
