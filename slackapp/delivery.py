@@ -65,12 +65,12 @@ class SlackDeliverer:
             raise translate(exc) from None
 
     def channel_for(self, case: Case) -> str:
+        """Where a case's thread goes; a case naming a steward goes to the escalation channel."""
         settings = self.ctx.settings
         channel = settings.escalation_channel if case.escalated else settings.staff_channel
         channel = channel or settings.staff_channel
         if not channel:
             raise TransientDeliveryError("no staff channel is configured", retry_after=300)
-        self.require_private(channel)
         return channel
 
     def require_private(self, channel: str) -> None:
@@ -99,6 +99,8 @@ class SlackDeliverer:
         if ts and channel:
             client.chat_update(channel=channel, ts=ts, text=fallback, blocks=blocks)
             return ts
+        assert channel is not None
+        self.require_private(channel)  # asked of Slack outside the database session
         answer = client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
         posted = answer["ts"]
         with self.db.session() as session:

@@ -1,5 +1,8 @@
 """Who counts as a steward: a member of the private staff channel, or listed in
-`STEWARD_STEWARDS`. Every steward action is checked against this on the server."""
+`STEWARD_STEWARDS`. Every steward action is checked against this on the server.
+
+Someone removed from the staff channel loses steward rights within about `ttl`
+seconds (30 by default), once the background refresh has run."""
 
 from __future__ import annotations
 
@@ -28,16 +31,35 @@ class StewardDirectory:
         self._fetched_at = 0.0
         self._lock = threading.Lock()
         self._bot_user: str | None = None
+        self._refreshing = False
 
     def is_steward(self, user_id: str) -> bool:
         return user_id in self.listed or user_id in self.members()
 
     def members(self) -> frozenset[str]:
+        """The cached members. Only the very first call waits for Slack; after that a stale
+        list is refreshed in the background, so no handler ever waits on this lookup
+        (handlers may be holding the database's write lock)."""
         with self._lock:
-            if time.monotonic() - self._fetched_at > self.ttl:
-                self._members = self._fetch()
-                self._fetched_at = time.monotonic()
+            fresh = time.monotonic() - self._fetched_at <= self.ttl
+            first = self._fetched_at == 0.0
+            if first:
+                self._refresh()
+            elif not fresh and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh_in_background, daemon=True).start()
             return self._members
+
+    def _refresh(self) -> None:
+        self._members = self._fetch()
+        self._fetched_at = time.monotonic()
+
+    def _refresh_in_background(self) -> None:
+        members = self._fetch()
+        with self._lock:
+            self._members = members
+            self._fetched_at = time.monotonic()
+            self._refreshing = False
 
     def all(self) -> frozenset[str]:
         return self.listed | self.members()
