@@ -308,11 +308,15 @@ def party_by_token(session: Session, token: str) -> Party | None:
     return session.scalars(select(Party).where(Party.reply_token == token.lower())).first()
 
 
+def reachable_at(party: Party, address: str) -> bool:
+    """Whether the address is one the record knows for this party (email or reply address)."""
+    return address.strip().lower() in (party.person.email, party.contact_email)
+
+
 def parties_with_address(session: Session, case_id: int, address: str) -> list[Party]:
-    """The parties on a case reachable at an address (their known email or reply address)."""
-    address = address.strip().lower()
+    """The parties on a case reachable at an address."""
     parties = session.scalars(select(Party).where(Party.case_id == case_id)).all()
-    return [p for p in parties if address in (p.person.email, p.contact_email)]
+    return [p for p in parties if reachable_at(p, address)]
 
 
 def case_for_our_message_ids(session: Session, message_ids: list[str]) -> MailReference | None:

@@ -54,22 +54,27 @@ def thread_key(case: Case) -> str:
 def refresh_case(session: Session, case: Case) -> OutboxItem | None:
     """Ask for the thread root to be brought up to date; it is rendered from the record
     at delivery, so one pending refresh covers any number of changes."""
-    session.flush()
-    waiting = session.scalar(
-        select(OutboxItem.id).where(
-            OutboxItem.case_id == case.id,
-            OutboxItem.channel == STAFF,
-            OutboxItem.kind == "case.root",
-            OutboxItem.status == outbox.PENDING,
-            OutboxItem.attempts == 0,
-            OutboxItem.claimed_until.is_(None),
-        )
-    )
-    if waiting is not None:
+    if _already_waiting(
+        session,
+        OutboxItem.case_id == case.id,
+        OutboxItem.channel == STAFF,
+        OutboxItem.kind == "case.root",
+        OutboxItem.attempts == 0,
+    ):
         return None
     return outbox.enqueue(
         session, STAFF, "case.root", {}, case_id=case.id, ordering_key=thread_key(case)
     )
+
+
+def _already_waiting(session: Session, *criteria: Any) -> bool:
+    """A matching row that nobody has started delivering yet: it will render the latest
+    state anyway, so a second one would only repeat it."""
+    session.flush()
+    waiting = select(OutboxItem.id).where(
+        *criteria, OutboxItem.status == outbox.PENDING, OutboxItem.claimed_until.is_(None)
+    )
+    return session.scalar(waiting.limit(1)) is not None
 
 
 def staff_notice(
@@ -121,17 +126,12 @@ def direct_message(
 
 def refresh_home(session: Session, slack_user_id: str) -> OutboxItem | None:
     """Ask for a person's Home tab to be republished from the record."""
-    session.flush()
-    waiting = session.scalar(
-        select(OutboxItem.id).where(
-            OutboxItem.channel == CHAT,
-            OutboxItem.kind == "home",
-            OutboxItem.recipient == slack_user_id,
-            OutboxItem.status == outbox.PENDING,
-            OutboxItem.claimed_until.is_(None),
-        )
-    )
-    if waiting is not None:
+    if _already_waiting(
+        session,
+        OutboxItem.channel == CHAT,
+        OutboxItem.kind == "home",
+        OutboxItem.recipient == slack_user_id,
+    ):
         return None
     return outbox.enqueue(session, CHAT, "home", {"user": slack_user_id}, recipient=slack_user_id)
 

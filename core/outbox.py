@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core import audit
@@ -110,7 +110,7 @@ class OutboxWorker:
                 OutboxItem.next_attempt_at <= now,
                 OutboxItem.channel.in_(list(self.deliverers)),
                 or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
-                or_(OutboxItem.ordering_key.is_(None), and_(~blocked)),
+                or_(OutboxItem.ordering_key.is_(None), ~blocked),
             )
             .order_by(OutboxItem.id)
             .limit(self.batch_size)

@@ -23,7 +23,7 @@ from core.clock import human, utcnow
 from core.correspondence import new_message_id, queue_email
 from core.db import Database
 from core.deadlines import DeadlineKind, next_pending
-from core.models import Attachment, Case, Entry, InboundMessage, OutboxItem, Party
+from core.models import Attachment, Case, Entry, InboundMessage, OutboxItem
 from core.people import Contact
 from core.settings import Settings
 from mailgateway.correlate import Correlation, correlate
@@ -155,7 +155,7 @@ class MailIngest:
         if (
             party is not None
             and parsed.from_address
-            and not _reachable_at(party, parsed.from_address)
+            and not case_service.reachable_at(party, parsed.from_address)
         ):
             data["sender_differs_from_party"] = True
         if not parsed.automatic and appeals.is_appeal(session, case, party):
@@ -310,8 +310,3 @@ def mail_entry_data(parsed: ParsedMail, via: str | None) -> dict[str, object]:
 def _usable_return_path(mail_from: str | None) -> str | None:
     value = (mail_from or "").strip().strip("<>").strip().lower()
     return value or None
-
-
-def _reachable_at(party: Party, address: str) -> bool:
-    address = address.lower()
-    return address in (party.person.email, party.contact_email)

@@ -5,7 +5,7 @@ Kept apart from the builders so that they stay pure functions of plain data.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core.actions import contact_route
@@ -144,22 +144,26 @@ def _entry_extra(data: dict) -> list[str]:
     return extra
 
 
-def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
-    rows = session.scalars(
+OPEN = [str(status) for status in OPEN_STATUSES]
+
+
+def _cases_of(slack_user_id: str, role: Role) -> Select[tuple[Case]]:
+    """Cases on which this Slack user is a party in `role`, newest first."""
+    return (
         select(Case)
         .join(Party, Party.case_id == Case.id)
-        .where(Party.role == Role.REPORTER)
-        .where(Party.person.has(slack_user_id=slack_user_id))
+        .where(Party.role == role, Party.person.has(slack_user_id=slack_user_id))
         .order_by(Case.id.desc())
-        .limit(20)
-    ).all()
+    )
+
+
+def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
+    rows = session.scalars(_cases_of(slack_user_id, Role.REPORTER).limit(20)).all()
     return [HomeCase(c.ref, c.code_name, c.status, human(c.created_at)) for c in rows]
 
 
 def open_cases(session: Session, steward_id: str) -> list[HomeCase]:
-    rows = session.scalars(
-        select(Case).where(Case.status.in_([str(s) for s in OPEN_STATUSES])).order_by(Case.id)
-    ).all()
+    rows = session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)).all()
     return [
         HomeCase(
             c.ref,
@@ -175,29 +179,18 @@ def open_cases(session: Session, steward_id: str) -> list[HomeCase]:
 
 
 def latest_open_case_reported_by(session: Session, slack_user_id: str) -> Case | None:
-    return session.scalars(
-        select(Case)
-        .join(Party, Party.case_id == Case.id)
-        .where(Party.role == Role.REPORTER)
-        .where(Party.person.has(slack_user_id=slack_user_id))
-        .where(Case.status.in_([str(s) for s in OPEN_STATUSES]))
-        .order_by(Case.id.desc())
-        .limit(1)
-    ).first()
+    query = _cases_of(slack_user_id, Role.REPORTER).where(Case.status.in_(OPEN))
+    return session.scalars(query.limit(1)).first()
 
 
 def latest_open_case_asking(session: Session, slack_user_id: str) -> Case | None:
     """The newest open case that asked this person, as the reported person, for their side."""
-    return session.scalars(
-        select(Case)
-        .join(Party, Party.case_id == Case.id)
+    query = (
+        _cases_of(slack_user_id, Role.REPORTED)
         .join(Entry, Entry.party_id == Party.id)
-        .where(Party.role == Role.REPORTED, Entry.kind == "relay_out")
-        .where(Party.person.has(slack_user_id=slack_user_id))
-        .where(Case.status.in_([str(s) for s in OPEN_STATUSES]))
-        .order_by(Case.id.desc())
-        .limit(1)
-    ).first()
+        .where(Entry.kind == "relay_out", Case.status.in_(OPEN))
+    )
+    return session.scalars(query.limit(1)).first()
 
 
 def case_by_thread(session: Session, channel: str, thread_ts: str) -> Case | None:

@@ -14,8 +14,6 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @dataclass
 class Caught:
