@@ -16,18 +16,23 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from core import actions, followups, outbox
+from core import actions, followups
 from core.actions import NotAllowed
 from core.cases import Role, reporter_of
 from core.models import Case
-from core.notify import CHAT
 from slackapp.blocks import case_view, steward_forms
 from slackapp.context import SlackContext
+from slackapp.handlers.access import (
+    NOT_A_STEWARD,
+    allowed_case,
+    case_id_of,
+    refuse,
+    safe_message,
+)
 from slackapp.readmodels import case_report
 
 log = logging.getLogger(__name__)
 
-NOT_A_STEWARD = "Only the community's stewards can act on conduct cases."
 
 SIMPLE_ACTIONS: dict[str, Callable[[Session, Case, str], None]] = {
     "case_claim": actions.claim,
@@ -46,9 +51,9 @@ def register(app: App, ctx: SlackContext) -> None:
     @app.action("case_view_report")
     def view_report(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user, case_id = body["user"]["id"], _case_id(body)
+        user, case_id = body["user"]["id"], case_id_of(body)
         with ctx.db.session() as session:
-            case = _allowed_case(ctx, session, body, case_id, "view_report")
+            case = allowed_case(ctx, session, body, case_id, "view_report")
             if case is None:
                 return
             actions.record_read(session, case, user, "report")
@@ -61,7 +66,7 @@ def register(app: App, ctx: SlackContext) -> None:
         case_part, _, page = body["actions"][0]["value"].partition(":")
         user = body["user"]["id"]
         with ctx.db.session() as session:
-            case = _allowed_case(ctx, session, body, int(case_part), "view_report")
+            case = allowed_case(ctx, session, body, int(case_part), "view_report")
             if case is None:
                 return
             actions.record_read(session, case, user, f"report page {page}")
@@ -72,15 +77,13 @@ def register(app: App, ctx: SlackContext) -> None:
     def open_reply(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         with ctx.db.session() as session:
-            case = _allowed_case(ctx, session, body, _case_id(body), "reply")
+            case = allowed_case(ctx, session, body, case_id_of(body), "reply")
             if case is None:
                 return
             reporter = reporter_of(case)
             route = actions.contact_route(reporter) if reporter else None
             if route is None:
-                _refuse(
-                    ctx, session, body, case, "reply", "The reporter asked not to be contacted."
-                )
+                refuse(session, body, case, "reply", "The reporter asked not to be contacted.")
                 return
             view = steward_forms.reply_modal(case.id, case.ref, _via(route), case.anonymous)
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -89,13 +92,13 @@ def register(app: App, ctx: SlackContext) -> None:
     def open_ask(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         with ctx.db.session() as session:
-            case = _allowed_case(ctx, session, body, _case_id(body), "ask_respondent")
+            case = allowed_case(ctx, session, body, case_id_of(body), "ask_respondent")
             if case is None:
                 return
             respondent = _respondent(case)
             route = actions.contact_route(respondent) if respondent else None
             if route is None:
-                _refuse(ctx, session, body, case, "ask", "There is no contact for them on record.")
+                refuse(session, body, case, "ask", "There is no contact for them on record.")
                 return
             view = steward_forms.ask_modal(case.id, case.ref, _via(route))
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -115,14 +118,14 @@ def _simple(
     def handler(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         with ctx.db.session() as session:
-            case = _allowed_case(ctx, session, body, _case_id(body), action_id)
+            case = allowed_case(ctx, session, body, case_id_of(body), action_id)
             if case is None:
                 return
             try:
                 with session.begin_nested():
                     action(session, case, body["user"]["id"])
             except (NotAllowed, ValueError) as exc:
-                _refuse(ctx, session, body, case, action_id, _safe(exc))
+                refuse(session, body, case, action_id, safe_message(exc))
 
     handler.__name__ = f"on_{action_id}"
     return handler
@@ -164,51 +167,9 @@ def _relay_submission(
                         session, ctx.settings, case, user, text, respond_by, party_id=party.id
                     )
         except (NotAllowed, ValueError) as exc:
-            ack(response_action="errors", errors={"message": _safe(exc)})
+            ack(response_action="errors", errors={"message": safe_message(exc)})
             return
     ack()
-
-
-def _allowed_case(
-    ctx: SlackContext, session: Session, body: dict[str, Any], case_id: int, attempted: str
-) -> Case | None:
-    """The case, if the clicker may act on it; otherwise refuse, audit, and return None."""
-    user = body["user"]["id"]
-    case = session.get(Case, case_id)
-    if not ctx.stewards.is_steward(user):
-        actions.record_refusal(session, case, user, attempted)
-        _ephemeral(session, body, NOT_A_STEWARD)
-        log.warning("a non-steward pressed %s on case %s", attempted, case_id)
-        return None
-    if case is None:
-        _ephemeral(session, body, "That case no longer exists.")
-        return None
-    if user in actions.recused(case):
-        actions.record_refusal(session, case, user, attempted)
-        _ephemeral(session, body, f"You declared a conflict on {case.ref}, so it is closed to you.")
-        return None
-    return case
-
-
-def _refuse(
-    ctx: SlackContext, session: Session, body: dict[str, Any], case: Case, what: str, why: str
-) -> None:
-    actions.record_refusal(session, case, body["user"]["id"], what)
-    _ephemeral(session, body, why)
-
-
-def _ephemeral(session: Session, body: dict[str, Any], text: str) -> None:
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    user = body["user"]["id"]
-    if channel:
-        outbox.enqueue(session, CHAT, "ephemeral", {"channel": channel, "user": user, "text": text})
-
-
-def _case_id(body: dict[str, Any]) -> int:
-    value = body["actions"][0].get("value") or "0"
-    return int(value.split(":")[0]) if value.split(":")[0].isdigit() else 0
 
 
 def _respondent(case: Case) -> Any:
@@ -217,8 +178,3 @@ def _respondent(case: Case) -> Any:
 
 def _via(route: str) -> str:
     return "by email" if route == "email" else "as a direct message from the Steward bot"
-
-
-def _safe(exc: Exception) -> str:
-    """Our own refusal messages are written for people; anything else stays generic."""
-    return str(exc) if isinstance(exc, NotAllowed) else "That is not possible for this case now."

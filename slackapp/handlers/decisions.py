@@ -19,7 +19,13 @@ from core.decisions import DecisionError
 from core.models import Case, Deadline
 from slackapp.blocks import decision_forms as forms
 from slackapp.context import SlackContext
-from slackapp.handlers.casework import NOT_A_STEWARD, _allowed_case, _case_id, _ephemeral
+from slackapp.handlers.access import (
+    NOT_A_STEWARD,
+    allowed_case,
+    case_id_of,
+    ephemeral,
+    safe_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,20 +86,20 @@ def register(app: App, ctx: SlackContext) -> None:
             deadline = session.get(Deadline, int(action.get("value") or 0))
             if deadline is None:
                 return
-            case = _allowed_case(ctx, session, body, deadline.case_id, "snooze")
+            case = allowed_case(ctx, session, body, deadline.case_id, "snooze")
             if case is None:
                 return
             try:
                 with session.begin_nested():
                     followups.snooze(session, deadline.id, user, days)
             except (NotAllowed, ValueError) as exc:
-                _ephemeral(session, body, str(exc))
+                ephemeral(session, body, safe_message(exc))
 
     @app.action("case_appeal")
     def open_appeal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         with ctx.db.session() as session:
-            case = session.get(Case, _case_id(body))
+            case = session.get(Case, case_id_of(body))
             if case is None:
                 return
             view = forms.appeal_modal(case.id, case.ref)
@@ -121,7 +127,7 @@ def register(app: App, ctx: SlackContext) -> None:
                     dedupe_key=f"slack-view:{view['id']}",
                 )
         except (NotAllowed, DecisionError, LookupError) as exc:
-            ack(response_action="errors", errors={"appeal": _safe(exc)})
+            ack(response_action="errors", errors={"appeal": safe_message(exc)})
             return
         ack()
 
@@ -131,7 +137,7 @@ def _open(
 ) -> None:
     ack()
     with ctx.db.session() as session:
-        case = _allowed_case(ctx, session, body, _case_id(body), what)
+        case = allowed_case(ctx, session, body, case_id_of(body), what)
         if case is None:
             return
         view = build(case)
@@ -159,7 +165,7 @@ def _submit(
         block = forms.error_block(str(exc))
         if block not in values:
             block = next(iter(values))
-        ack(response_action="errors", errors={block: _safe(exc)})
+        ack(response_action="errors", errors={block: safe_message(exc)})
         return
     ack()
 
@@ -212,9 +218,3 @@ def _metadata_case(view: dict[str, Any]) -> int:
         return int(json.loads(view.get("private_metadata") or "{}").get("case_id", 0))
     except (ValueError, TypeError):
         return 0
-
-
-def _safe(exc: Exception) -> str:
-    if isinstance(exc, NotAllowed | DecisionError):
-        return str(exc)
-    return "That is not possible for this case now."
