@@ -22,7 +22,8 @@ it we add what a reporting desk needs:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from mailparser_reply.parser import EmailMessage, EmailReply
 
@@ -51,11 +52,56 @@ _ATTRIBUTION = re.compile(
 _ATTRIBUTION_DETAIL = re.compile(r"@|\b\d{4}\b|\b\d{1,2}:\d{2}\b")
 
 
+class LineStartPattern:
+    """The library's reply-header pattern, tried only where a match can begin.
+
+    Every alternative of that pattern starts at a line start (``^`` in MULTILINE
+    mode) or at a newline character. ``findall`` on the plain pattern tries every
+    character position, which made it the single most expensive step of taking
+    in a message; trying only line starts and newlines finds the same matches in
+    the same order for a fraction of the cost.
+    """
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+
+    def findall(self, text: str) -> list[Any]:
+        found: list[Any] = []
+        position = 0
+        for start in _match_starts(text):
+            if start < position:
+                continue
+            match = self.pattern.match(text, start)
+            if match is None:
+                continue
+            found.append(_findall_item(match))
+            position = max(match.end(), start + 1)
+        return found
+
+
+def _match_starts(text: str) -> Iterator[int]:
+    """Line starts and newline positions, in increasing order."""
+    yield 0
+    newline = text.find("\n")
+    while newline >= 0:
+        yield newline
+        yield newline + 1
+        newline = text.find("\n", newline + 1)
+
+
+def _findall_item(match: re.Match[str]) -> Any:
+    """What ``re.findall`` yields for one match: the whole match, a group, or all groups."""
+    groups = match.groups(default="")
+    if not groups:
+        return match.group(0)
+    return groups[0] if len(groups) == 1 else groups
+
+
 def _build_reader() -> Callable[[str], EmailReply | None]:
     """Compile the library's regexes once; it would otherwise rebuild them per message."""
     prototype = EmailMessage(text="", languages=list(LANGUAGES), keep_hyphen_lists=True)
     compiled = {
-        "_header_regex": prototype.HEADER_REGEX,
+        "_header_regex": LineStartPattern(prototype.HEADER_REGEX),
         "_signature_regex": prototype.SIGNATURE_REGEX,
         "_disclaimers_regex": prototype.DISCLAIMERS_REGEX,
     }

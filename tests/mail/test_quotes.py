@@ -121,3 +121,56 @@ def test_long_lines_are_fast_and_kept() -> None:
 def test_huge_text_skips_the_library_but_still_drops_quotes() -> None:
     text = ("A long report line.\n" * 5000) + "\n> quoted\n"
     assert strip_quotes(text) == ("A long report line.\n" * 5000).strip()
+
+
+def _reply_header_texts() -> list[str]:
+    """Texts full of reply headers in every supported language, and near misses."""
+    headers = [
+        "On Mon, 3 Mar 2025 at 10:00, Conduct Team <conduct@example.org> wrote:",
+        "> On Mon, 3 Mar 2025, Someone wrote:",
+        "Am Mo., 3. März 2025 um 10:00 Uhr schrieb Conduct Team <conduct@example.org>:",
+        "Le lun. 3 mars 2025 à 10:00, Conduct Team <conduct@example.org> a écrit :",
+        "El lun, 3 mar 2025 a las 10:00, Conduct Team escribió:",
+        "Il giorno lun 3 mar 2025, Conduct Team ha scritto:",
+        "From: Conduct Team <conduct@example.org>\nSent: Monday, March 3, 2025 10:00\n"
+        "To: Alex\nSubject: RE: [COC-7]",
+        "Von: Conduct Team\nGesendet: Montag\nAn: Alex\nBetreff: AW: [COC-7]",
+        "De : Conduct Team\nEnvoyé : lundi\nÀ : Alex\nObjet : RE: [COC-7]",
+        "*From:* Team\n*Sent:* Monday\n",
+        "-----Original Message-----",
+        "2025年3月3日(月) 10:00 Conduct Team <conduct@example.org>:",
+        "He wrote: stop it",
+        "From: the forum",
+        "On the call, they wrote: nothing",
+        "",
+        "> quoted line",
+        "   indented From: x",
+    ]
+    texts = []
+    for i in range(len(headers)):
+        for j in range(len(headers)):
+            texts.append(f"Body {i}\n{headers[i]}\n> old text\n{headers[j]}\nmore\n")
+            texts.append(f"{headers[i]}\n{headers[j]}")
+            texts.append(f"{headers[i]}\r\n\n{headers[j]}\n\n")
+    return texts
+
+
+def test_line_start_matching_finds_what_the_library_finds() -> None:
+    from mailparser_reply.parser import EmailMessage
+
+    from mailgateway.quotes import LANGUAGES, LineStartPattern
+
+    pattern = EmailMessage(text="", languages=list(LANGUAGES), keep_hyphen_lists=True).HEADER_REGEX
+    fast = LineStartPattern(pattern)
+    texts = _reply_header_texts()
+    texts += [corpus.GMAIL_NEW_TEXT, *corpus.OUTLOOK_NEW_TEXT.values()]
+    texts += [
+        corpus.outlook_quoted_reply(lang).decode("utf-8").replace("\r\n", "\n")
+        for lang in ("en", "de", "fr")
+    ]
+    matched = 0
+    for text in texts:
+        expected = pattern.findall(text)
+        assert fast.findall(text) == expected, text
+        matched += bool(expected)
+    assert matched > len(texts) // 2  # the corpus really exercises the pattern
