@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit, notify
 from core.clock import utcnow
 from core.codenames import new_code_name, new_token
-from core.deadlines import DeadlineKind, after, arm_follow_ups, schedule
+from core.deadlines import opening_clocks, schedule
 from core.models import Case, Entry, MailReference, Party
 from core.notify import Notice
 from core.people import Contact, find_or_create_person
@@ -131,11 +131,6 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Opene
     for role, contact in draft.involved:
         if not contact.normalised().is_empty:
             add_party(session, case, role, contact)
-    report_data = dict(draft.data)
-    report_data.update(
-        {k: v for k, v in (("when", draft.when), ("where", draft.where)) if v is not None}
-    )
-    report_data.update(ongoing=draft.ongoing, immediate_danger=draft.immediate_danger)
     report = add_entry(
         session,
         case,
@@ -144,22 +139,28 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Opene
         draft.text,
         party=reporter,
         full_text=draft.full_text,
-        data=report_data,
+        data=report_data(draft),
         dedupe_key=draft.dedupe_key,
     )
-    schedule(session, case, DeadlineKind.ACKNOWLEDGEMENT, after(hours=settings.ack_hours, now=now))
-    arm_follow_ups(
-        session,
-        case,
+    for kind, due_at, payload in opening_clocks(
+        ack_hours=settings.ack_hours,
         stale_days=settings.stale_days,
         checkin_days=settings.checkin_days,
         now=now,
-        known_new=True,
-    )
+    ):
+        schedule(session, case, kind, due_at, payload)
     audit.record(session, "case.opened", actor=REPORTER_ACTOR, case=case, source=str(draft.source))
     session.flush()
     _tell_the_stewards(session, case, reporter, report)
     return OpenedCase(case=case, reporter=reporter, report=report)
+
+
+def report_data(draft: ReportDraft) -> dict[str, Any]:
+    """What the report entry records beyond its text: the adapter's data and the form's facts."""
+    data = dict(draft.data)
+    data.update({k: v for k, v in (("when", draft.when), ("where", draft.where)) if v is not None})
+    data.update(ongoing=draft.ongoing, immediate_danger=draft.immediate_danger)
+    return data
 
 
 def _tell_the_stewards(session: Session, case: Case, reporter: Party, report: Entry) -> None:

@@ -104,23 +104,18 @@ def claim_firing(session: Session, deadline_id: int, now: datetime | None = None
 FOLLOW_UP_KINDS = (DeadlineKind.STALE, DeadlineKind.CHECK_IN)
 
 
-def arm_follow_ups(
-    session: Session,
-    case: Case,
-    *,
-    stale_days: float,
-    checkin_days: float,
-    now: datetime | None = None,
-    known_new: bool = False,
-) -> list[Deadline]:
-    """Start the stale-case and reporter check-in clocks, unless they already run."""
-    running = set() if known_new else {d.kind for d in pending(session, case.id)}
-    armed = []
-    for kind, days in ((DeadlineKind.STALE, stale_days), (DeadlineKind.CHECK_IN, checkin_days)):
-        if str(kind) not in running:
-            due = after(days=days, now=now)
-            armed.append(schedule(session, case, kind, due, {"every_days": days}))
-    return armed
+def opening_clocks(
+    *, ack_hours: float, stale_days: float, checkin_days: float, now: datetime
+) -> list[tuple[DeadlineKind, datetime, dict[str, Any]]]:
+    """The promises that start when a case opens: acknowledge it, and the follow-up clocks.
+
+    One definition, so a case opened in bulk runs on exactly the clocks of one opened alone.
+    """
+    return [
+        (DeadlineKind.ACKNOWLEDGEMENT, after(hours=ack_hours, now=now), {}),
+        (DeadlineKind.STALE, after(days=stale_days, now=now), {"every_days": stale_days}),
+        (DeadlineKind.CHECK_IN, after(days=checkin_days, now=now), {"every_days": checkin_days}),
+    ]
 
 
 def rearm_follow_ups(session: Session, case: Case, now: datetime | None = None) -> list[Deadline]:

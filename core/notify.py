@@ -48,7 +48,16 @@ class Notice:
 
 
 def thread_key(case: Case) -> str:
-    return f"staff:{case.id}"
+    return _thread_key(case.id)
+
+
+def _thread_key(case_id: int) -> str:
+    return f"staff:{case_id}"
+
+
+def case_root_row(case_id: int) -> dict[str, Any]:
+    """The outbox row that asks for a case's thread root (posted, or brought up to date)."""
+    return outbox.row(STAFF, "case.root", {}, case_id=case_id, ordering_key=_thread_key(case_id))
 
 
 def refresh_case(session: Session, case: Case) -> OutboxItem | None:
@@ -62,9 +71,9 @@ def refresh_case(session: Session, case: Case) -> OutboxItem | None:
         OutboxItem.attempts == 0,
     ):
         return None
-    return outbox.enqueue(
-        session, STAFF, "case.root", {}, case_id=case.id, ordering_key=thread_key(case)
-    )
+    item = OutboxItem(**case_root_row(case.id))
+    session.add(item)
+    return item
 
 
 def _already_waiting(session: Session, *criteria: Any) -> bool:

@@ -34,6 +34,31 @@ LEASE = timedelta(seconds=60)
 AfterDelivery = Callable[[Session, OutboxItem], None]
 
 
+def row(
+    channel: str,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    case_id: int | None = None,
+    recipient: str | None = None,
+    ordering_key: str | None = None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """The column values of a new outbox row, for `enqueue` and for bulk inserts alike."""
+    return {
+        "channel": channel,
+        "kind": kind,
+        "payload": payload,
+        "case_id": case_id,
+        "recipient": recipient,
+        "ordering_key": ordering_key,
+        "dedupe_key": dedupe_key,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+    }
+
+
 def enqueue(
     session: Session,
     channel: str,
@@ -47,15 +72,15 @@ def enqueue(
 ) -> OutboxItem:
     """Queue a side effect in the caller's transaction; it happens only if that commits."""
     item = OutboxItem(
-        channel=channel,
-        kind=kind,
-        payload=payload,
-        case_id=case_id,
-        recipient=recipient,
-        ordering_key=ordering_key,
-        dedupe_key=dedupe_key,
-        status=PENDING,
-        next_attempt_at=utcnow(),
+        **row(
+            channel,
+            kind,
+            payload,
+            case_id=case_id,
+            recipient=recipient,
+            ordering_key=ordering_key,
+            dedupe_key=dedupe_key,
+        )
     )
     session.add(item)
     return item

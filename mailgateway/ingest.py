@@ -1,18 +1,24 @@
-"""From raw bytes to the case record, in one transaction.
+"""From raw bytes to the case record, one transaction per group of messages.
 
 This is where the gateway keeps invariant 1: the caller answers 250 only after
-`ingest` returns, and `ingest` returns only after the raw message, its entry and
-any acknowledgement are committed together.
+`ingest_many` returns a result for the message, and results are returned only
+after the raw message, its entry and any acknowledgement are committed together.
+Messages that arrive together share that commit, and messages that open a plain
+case are written in bulk (`core.opening`); that is what lets a busy mailbox be
+taken in at the pace its senders deliver.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,10 +26,12 @@ from core import actions, appeals
 from core import cases as case_service
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
-from core.correspondence import new_message_id, queue_email
+from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id, queue_email
 from core.db import Database
 from core.deadlines import DeadlineKind, next_pending
-from core.models import Attachment, Case, Entry, InboundMessage, OutboxItem
+from core.models import Attachment, Case, Entry, InboundMessage, MailReference, OutboxItem
+from core.opening import OpenedRecord, is_plain, open_plain_cases
+from core.outbox import row as outbox_row
 from core.people import Contact
 from core.settings import Settings
 from mailgateway.correlate import Correlation, correlate
@@ -32,6 +40,7 @@ from mailgateway.parsing import ParsedMail, normalise_line_endings, parse_messag
 log = logging.getLogger(__name__)
 
 ACK_KIND = "acknowledgement"
+ACK_TEMPLATE = "acknowledgement"
 
 
 @dataclass(frozen=True)
@@ -49,50 +58,129 @@ class IngestResult:
     automatic: str | None
 
 
+Outcome = IngestResult | Exception
+
+
+@dataclass
+class _Plain:
+    """A message that opens a plain case, waiting for the group's bulk insert."""
+
+    index: int
+    parsed: ParsedMail
+    envelope: Envelope
+    key: str
+    draft: ReportDraft
+    return_path: str
+
+
 class MailIngest:
-    """Turns one delivered message into case record changes."""
+    """Turns delivered messages into case record changes."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
 
     def ingest(self, raw: bytes, envelope: Envelope) -> IngestResult:
-        normalised = normalise_line_endings(raw)
-        parsed = parse_message(
-            normalised,
-            envelope_from=envelope.mail_from,
-            authserv_id=self.settings.authserv_id,
-            max_attachment_bytes=self.settings.max_attachment_bytes,
-            max_attachments=self.settings.max_attachments,
-        )
-        key = dedupe_key(parsed)
+        """One message; raises when it could not be stored (the caller answers 451)."""
+        (outcome,) = self.ingest_many([(raw, envelope)])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def ingest_many(self, deliveries: Sequence[tuple[bytes, Envelope]]) -> list[Outcome]:
+        """One outcome per message, in order: its result, or the error that kept it out.
+
+        The group is stored in one transaction. If that fails, each message is tried
+        alone, so one message that cannot be stored costs only its own 451.
+        """
+        outcomes: list[Outcome] = [self._parse(raw, envelope) for raw, envelope in deliveries]
+        ready = [
+            (i, parsed, deliveries[i][1])
+            for i, parsed in enumerate(outcomes)
+            if isinstance(parsed, ParsedMail)
+        ]
+        if not ready:
+            return outcomes
         try:
-            with self.db.session() as session:
-                earlier = self._already_received(session, key)
-                if earlier is not None:
-                    return earlier
-                return self._record(session, parsed, envelope, key)
-        except IntegrityError:
-            # A concurrent delivery of the same message won the race: one entry, as promised.
-            with self.db.session() as session:
-                earlier = self._already_received(session, key)
-            if earlier is None:
-                raise
-            return earlier
+            stored = self._store([(parsed, envelope) for _, parsed, envelope in ready])
+        except Exception as exc:  # noqa: BLE001 - every message gets its own outcome
+            if len(ready) == 1:
+                stored = [self._after_failure(ready[0][1], exc)]
+            else:
+                stored = [self._store_alone(parsed, envelope) for _, parsed, envelope in ready]
+        for (i, _, _), outcome in zip(ready, stored, strict=True):
+            outcomes[i] = outcome
+        return outcomes
 
-    def _already_received(self, session: Session, key: str) -> IngestResult | None:
-        case_id = session.scalar(
-            select(InboundMessage.case_id).where(InboundMessage.dedupe_key == key)
+    def _parse(self, raw: bytes, envelope: Envelope) -> ParsedMail | Exception:
+        try:
+            return parse_message(
+                normalise_line_endings(raw),
+                envelope_from=envelope.mail_from,
+                authserv_id=self.settings.authserv_id,
+                max_attachment_bytes=self.settings.max_attachment_bytes,
+                max_attachments=self.settings.max_attachments,
+            )
+        except Exception as exc:  # noqa: BLE001 - handed back as this message's outcome
+            return exc
+
+    def _store(self, items: list[tuple[ParsedMail, Envelope]]) -> list[IngestResult]:
+        with self.db.session() as session:
+            return self._record_group(session, items)
+
+    def _store_alone(self, parsed: ParsedMail, envelope: Envelope) -> Outcome:
+        try:
+            return self._store([(parsed, envelope)])[0]
+        except Exception as exc:  # noqa: BLE001 - handed back as this message's outcome
+            return self._after_failure(parsed, exc)
+
+    def _after_failure(self, parsed: ParsedMail, exc: Exception) -> Outcome:
+        """A unique-key clash usually means a concurrent delivery of the same message won
+        the race: then it is stored once, as promised, and this one is its duplicate."""
+        if isinstance(exc, IntegrityError):
+            with self.db.session() as session:
+                earlier = self._already_received(session, [dedupe_key(parsed)])
+            if earlier:
+                return _duplicate_of(next(iter(earlier.values())))
+        return exc
+
+    def _already_received(self, session: Session, keys: list[str]) -> dict[str, int]:
+        rows = session.execute(
+            select(InboundMessage.dedupe_key, InboundMessage.case_id).where(
+                InboundMessage.dedupe_key.in_(keys)
+            )
         )
-        if case_id is None:
-            return None
-        log.info("duplicate delivery for COC-%s ignored", case_id)
-        return IngestResult(f"COC-{case_id}", False, True, False, None)
+        return {key: case_id for key, case_id in rows}
 
-    def _record(
-        self, session: Session, parsed: ParsedMail, envelope: Envelope, key: str
-    ) -> IngestResult:
-        found = correlate(
+    def _record_group(
+        self, session: Session, items: list[tuple[ParsedMail, Envelope]]
+    ) -> list[IngestResult]:
+        keys = [dedupe_key(parsed) for parsed, _ in items]
+        earlier = self._already_received(session, keys)
+        acks = self._recent_acks(session, [_usable_return_path(e.mail_from) for _, e in items])
+        results: list[IngestResult | None] = [None] * len(items)
+        plain: list[_Plain] = []
+        first_of: dict[str, int] = {}
+        for i, ((parsed, envelope), key) in enumerate(zip(items, keys, strict=True)):
+            if key in earlier or key in first_of:
+                continue
+            first_of[key] = i
+            found = self._correlate(session, parsed, envelope)
+            candidate = self._plain(i, parsed, envelope, key, found, acks)
+            if candidate is not None:
+                plain.append(candidate)
+            else:
+                results[i] = self._record(session, parsed, envelope, key, found, acks)
+        for candidate, result in zip(plain, self._open_plain(session, plain), strict=True):
+            results[candidate.index] = result
+        for i, key in enumerate(keys):
+            if results[i] is None:
+                first = results[first_of[key]] if key in first_of else None
+                results[i] = _duplicate_of(first.case_ref if first else earlier[key])
+        return [r for r in results if r is not None]
+
+    def _correlate(self, session: Session, parsed: ParsedMail, envelope: Envelope) -> Correlation:
+        return correlate(
             session,
             self.settings,
             recipients=envelope.rcpt_tos,
@@ -100,9 +188,110 @@ class MailIngest:
             message_ids=[*parsed.in_reply_to, *parsed.references],
             subject=parsed.subject,
         )
+
+    def _plain(
+        self,
+        index: int,
+        parsed: ParsedMail,
+        envelope: Envelope,
+        key: str,
+        found: Correlation,
+        acks: Counter[str],
+    ) -> _Plain | None:
+        """A person's new report that needs nothing but the usual: it can be opened in bulk."""
+        return_path = _usable_return_path(envelope.mail_from)
+        if (
+            found.case is not None
+            or found.stranger_tag
+            or parsed.automatic
+            or parsed.auth.verified is False
+            or parsed.refused
+            or return_path is None
+            or acks[return_path] >= self.settings.ack_rate_per_hour
+        ):
+            return None
+        draft = self._draft(parsed, envelope)
+        if not is_plain(draft):
+            return None
+        acks[return_path] += 1
+        return _Plain(index, parsed, envelope, key, draft, return_path)
+
+    def _draft(self, parsed: ParsedMail, envelope: Envelope) -> ReportDraft:
+        return ReportDraft(
+            source=Source.EMAIL,
+            text=parsed.reply_text,
+            full_text=parsed.body_text,
+            reporter=Contact(email=parsed.from_address, display_name=parsed.from_name),
+            reporter_reply_address=_usable_return_path(envelope.mail_from),
+            contact_preference="email",
+            data=mail_entry_data(parsed, via=None),
+            root_message_id=parsed.message_id or new_message_id(self.settings.conduct_domain),
+        )
+
+    def _open_plain(self, session: Session, plain: list[_Plain]) -> list[IngestResult]:
+        """Open the group's plain cases, acknowledge them and keep their evidence, in bulk."""
+        if not plain:
+            return []
+        session.flush()  # cases opened one by one above must be visible to the bulk insert
+        conn = session.connection()
+        opened = open_plain_cases(conn, [p.draft for p in plain], self.settings)
+        mails = [self._acknowledgement(p, record) for p, record in zip(plain, opened, strict=True)]
+        conn.execute(insert(MailReference), [reference for reference, _ in mails])
+        conn.execute(insert(OutboxItem), [item for _, item in mails])
+        evidence = [
+            _evidence_rows(record.id, record.report_entry_id, p.parsed, p.envelope, p.key)
+            for p, record in zip(plain, opened, strict=True)
+        ]
+        conn.execute(insert(InboundMessage), [message for message, _ in evidence])
+        attachments = [row for _, rows in evidence for row in rows]
+        if attachments:
+            conn.execute(insert(Attachment), attachments)
+        for record in opened:
+            log.info("mail recorded on %s (new case: True, automatic: no)", record.ref)
+        return [IngestResult(record.ref, True, False, True, None) for record in opened]
+
+    def _acknowledgement(
+        self, plain: _Plain, record: OpenedRecord
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The acknowledgement of a plain case: its Message-ID reference and outbox row."""
+        payload = compose(
+            self.settings,
+            record,
+            record.reply_token,
+            plain.return_path,
+            ACK_TEMPLATE,
+            in_reply_to=plain.parsed.message_id,
+            references=plain.parsed.references,
+            automatic=True,
+            context={"ack_due": human(record.ack_due)},
+        )
+        reference = {
+            "message_id": payload["message_id"],
+            "case_id": record.id,
+            "party_id": record.reporter_party_id,
+        }
+        item = outbox_row(
+            EMAIL,
+            ACK_KIND,
+            payload,
+            case_id=record.id,
+            recipient=plain.return_path,
+            ordering_key=mail_thread_key(record.id, record.reporter_party_id),
+        )
+        return reference, item
+
+    def _record(
+        self,
+        session: Session,
+        parsed: ParsedMail,
+        envelope: Envelope,
+        key: str,
+        found: Correlation,
+        acks: Counter[str],
+    ) -> IngestResult:
         if found.case is None:
             case, entry = self._open_case(session, parsed, envelope, found)
-            acknowledged = self._acknowledge(session, case, parsed, envelope)
+            acknowledged = self._acknowledge(session, case, parsed, envelope, acks)
             new_case = True
         else:
             case, entry = found.case, self._add_to_case(session, found, parsed)
@@ -119,17 +308,7 @@ class MailIngest:
     def _open_case(
         self, session: Session, parsed: ParsedMail, envelope: Envelope, found: Correlation
     ) -> tuple[Case, Entry]:
-        draft = ReportDraft(
-            source=Source.EMAIL,
-            text=parsed.reply_text,
-            full_text=parsed.body_text,
-            reporter=Contact(email=parsed.from_address, display_name=parsed.from_name),
-            reporter_reply_address=_usable_return_path(envelope.mail_from),
-            contact_preference="email",
-            data=mail_entry_data(parsed, via=None),
-            root_message_id=parsed.message_id or new_message_id(self.settings.conduct_domain),
-        )
-        opened = case_service.open_case(session, draft, self.settings)
+        opened = case_service.open_case(session, self._draft(parsed, envelope), self.settings)
         case, entry = opened.case, opened.report
         if parsed.automatic:
             case_service.flag(session, case, "automatic", parsed.automatic)
@@ -185,13 +364,18 @@ class MailIngest:
         )
 
     def _acknowledge(
-        self, session: Session, case: Case, parsed: ParsedMail, envelope: Envelope
+        self,
+        session: Session,
+        case: Case,
+        parsed: ParsedMail,
+        envelope: Envelope,
+        acks: Counter[str],
     ) -> bool:
         """RFC 3834: answer people, never machines, and never flood one sender."""
         return_path = _usable_return_path(envelope.mail_from)
         if parsed.automatic or return_path is None:
             return False
-        if self._recent_acks(session, return_path) >= self.settings.ack_rate_per_hour:
+        if acks[return_path] >= self.settings.ack_rate_per_hour:
             case_service.system_entry(
                 session,
                 case,
@@ -209,7 +393,7 @@ class MailIngest:
             self.settings,
             case,
             reporter,
-            "acknowledgement",
+            ACK_TEMPLATE,
             kind=ACK_KIND,
             to=return_path,
             in_reply_to=parsed.message_id,
@@ -217,22 +401,25 @@ class MailIngest:
             automatic=True,
             context={"ack_due": ack_due},
         )
+        acks[return_path] += 1
         return True
 
-    def _recent_acks(self, session: Session, address: str) -> int:
+    def _recent_acks(self, session: Session, addresses: list[str | None]) -> Counter[str]:
+        """Acknowledgements sent to each address in the last hour (the per-sender limit)."""
+        wanted = list({a for a in addresses if a})
+        if not wanted:
+            return Counter()
         since = utcnow() - timedelta(hours=1)
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(OutboxItem)
-                .where(
-                    OutboxItem.kind == ACK_KIND,
-                    OutboxItem.recipient == address,
-                    OutboxItem.created_at >= since,
-                )
+        rows = session.execute(
+            select(OutboxItem.recipient, func.count())
+            .where(
+                OutboxItem.kind == ACK_KIND,
+                OutboxItem.recipient.in_(wanted),
+                OutboxItem.created_at >= since,
             )
-            or 0
+            .group_by(OutboxItem.recipient)
         )
+        return Counter({recipient: count for recipient, count in rows})
 
     def _keep_evidence(
         self,
@@ -243,34 +430,11 @@ class MailIngest:
         envelope: Envelope,
         key: str,
     ) -> None:
-        session.add(
-            InboundMessage(
-                case_id=case.id,
-                entry=entry,
-                dedupe_key=key,
-                message_id=parsed.message_id,
-                sha256=hashlib.sha256(parsed.raw).hexdigest(),
-                size=len(parsed.raw),
-                raw=parsed.raw,
-                envelope_from=envelope.mail_from or "",
-                envelope_to={"rcpt_tos": list(envelope.rcpt_tos)},
-                automatic=parsed.automatic,
-                sender_verified=parsed.auth.verified,
-            )
-        )
-        for attachment in parsed.attachments:
-            session.add(
-                Attachment(
-                    case_id=case.id,
-                    entry=entry,
-                    filename=attachment.filename,
-                    original_filename=attachment.original_filename,
-                    content_type=attachment.content_type,
-                    size=len(attachment.content),
-                    sha256=hashlib.sha256(attachment.content).hexdigest(),
-                    content=attachment.content,
-                )
-            )
+        session.flush()
+        message, attachments = _evidence_rows(case.id, entry.id, parsed, envelope, key)
+        session.execute(insert(InboundMessage), [message])
+        if attachments:
+            session.execute(insert(Attachment), attachments)
         if parsed.refused:
             lines = [
                 f"- {r.original_filename or 'unnamed'} ({r.content_type}, "
@@ -283,7 +447,6 @@ class MailIngest:
                 "Some attachments were not stored:\n" + "\n".join(lines),
                 refused=[r.reason for r in parsed.refused],
             )
-        session.flush()
 
 
 def dedupe_key(parsed: ParsedMail) -> str:
@@ -305,6 +468,47 @@ def mail_entry_data(parsed: ParsedMail, via: str | None) -> dict[str, object]:
         "auth_results": dict(parsed.auth.results),
         "attachments": [a.filename for a in parsed.attachments],
     }
+
+
+def _evidence_rows(
+    case_id: int, entry_id: int, parsed: ParsedMail, envelope: Envelope, key: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The raw message as received and its stored attachments, tied to their entry."""
+    message = {
+        "case_id": case_id,
+        "entry_id": entry_id,
+        "dedupe_key": key,
+        "message_id": parsed.message_id,
+        "sha256": hashlib.sha256(parsed.raw).hexdigest(),
+        "size": len(parsed.raw),
+        "raw": parsed.raw,
+        "envelope_from": envelope.mail_from or "",
+        "envelope_to": {"rcpt_tos": list(envelope.rcpt_tos)},
+        "automatic": parsed.automatic,
+        "sender_verified": parsed.auth.verified,
+        "received_at": utcnow(),
+    }
+    attachments = [
+        {
+            "case_id": case_id,
+            "entry_id": entry_id,
+            "filename": a.filename,
+            "original_filename": a.original_filename,
+            "content_type": a.content_type,
+            "size": len(a.content),
+            "sha256": hashlib.sha256(a.content).hexdigest(),
+            "content": a.content,
+            "created_at": utcnow(),
+        }
+        for a in parsed.attachments
+    ]
+    return message, attachments
+
+
+def _duplicate_of(case: str | int) -> IngestResult:
+    ref = case if isinstance(case, str) else f"COC-{case}"
+    log.info("duplicate delivery for %s ignored", ref)
+    return IngestResult(ref, False, True, False, None)
 
 
 def _usable_return_path(mail_from: str | None) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -17,10 +16,11 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 
+from core.batching import GroupRunner
 from core.privacy import silence_below
 from core.settings import Settings
 from mailgateway.addresses import accepts
-from mailgateway.ingest import Envelope, MailIngest
+from mailgateway.ingest import Envelope, IngestResult, MailIngest
 
 log = logging.getLogger(__name__)
 silence_below("mail.log")  # aiosmtpd logs SMTP lines, addresses and message text
@@ -35,12 +35,14 @@ TRY_LATER = "451 4.3.0 Temporary local problem, please try again later"
 class ConductHandler:
     """aiosmtpd handler: checks recipients, then stores each message before saying 250."""
 
-    def __init__(self, ingest: MailIngest, settings: Settings, workers: int = 1) -> None:
+    def __init__(self, ingest: MailIngest, settings: Settings) -> None:
         self.ingest = ingest
         self.settings = settings
-        # Storage is synchronous; run it off the event loop so one slow commit
-        # does not stall every other SMTP conversation.
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
+        # Storage is synchronous and commits per group: messages from several SMTP
+        # conversations that arrive together share one transaction, off the event loop.
+        self.storage: GroupRunner[tuple[bytes, Envelope], IngestResult] = GroupRunner(
+            ingest.ingest_many, name="ingest"
+        )
 
     async def handle_RCPT(
         self,
@@ -60,16 +62,15 @@ class ConductHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         mail = Envelope(mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos))
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self.executor, self.ingest.ingest, raw, mail)
+            await asyncio.wrap_future(self.storage.submit((raw, mail)))
         except Exception as exc:  # noqa: BLE001 - any failure must become a 451
             log.error("could not store an incoming message (%s); answered 451", type(exc).__name__)
             return TRY_LATER
         return ACCEPTED
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True)
+        self.storage.close()
 
 
 class MailServer:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from core.batching import GroupRunner
 from core.clock import utcnow
 from core.db import Database
 from core.models import Submission
@@ -27,17 +29,6 @@ from slackapp.context import SlackContext
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-
-
-@dataclass
-class _Waiting:
-    """One submission waiting for the next group commit."""
-
-    key: str
-    payload: dict[str, Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    stored: bool = False
-    failed: BaseException | None = None
 
 
 class SubmissionJournal:
@@ -50,70 +41,48 @@ class SubmissionJournal:
     def __init__(self, db: Database, timeout: float = 10.0) -> None:
         self.db = db
         self.timeout = timeout
-        self._waiting: list[_Waiting] = []
-        self._ready = threading.Condition()
-        self._stop = False
-        self._thread = threading.Thread(target=self._loop, name="journal", daemon=True)
-        self._thread.start()
+        self._runner: GroupRunner[tuple[str, dict[str, Any]], bool] = GroupRunner(
+            self._commit, name="journal"
+        )
 
     def record(self, key: str, payload: dict[str, Any]) -> bool:
         """Store one submission; False if the same submission was stored before."""
-        waiting = _Waiting(key, payload)
-        with self._ready:
-            self._waiting.append(waiting)
-            self._ready.notify()
-        if not waiting.done.wait(self.timeout):
-            raise TimeoutError("the submission could not be stored in time")
-        if waiting.failed is not None:
-            raise waiting.failed
-        return waiting.stored
+        try:
+            return self._runner.submit((key, payload)).result(self.timeout)
+        except FutureTimeout:
+            raise TimeoutError("the submission could not be stored in time") from None
 
     def close(self) -> None:
-        with self._ready:
-            self._stop = True
-            self._ready.notify()
-        self._thread.join(timeout=5)
+        self._runner.close()
 
-    def _loop(self) -> None:
-        while True:
-            with self._ready:
-                while not self._waiting and not self._stop:
-                    self._ready.wait()
-                if self._stop and not self._waiting:
-                    return
-                group, self._waiting = self._waiting, []
-            self._commit(group)
-
-    def _commit(self, group: list[_Waiting]) -> None:
+    def _commit(self, group: list[tuple[str, dict[str, Any]]]) -> list[bool | BaseException]:
         try:
-            self._insert_new(group)
+            return list(self._insert_new(group))
         except IntegrityError:
             # Another process stored one of these at the same moment: one by one instead.
-            for waiting in group:
-                try:
-                    self._insert_new([waiting])
-                except IntegrityError:
-                    waiting.stored = False
-                except Exception as exc:  # noqa: BLE001 - handed back to the waiting caller
-                    waiting.failed = exc
-        except Exception as exc:  # noqa: BLE001 - handed back to the waiting callers
-            for waiting in group:
-                waiting.failed = exc
-        for waiting in group:
-            waiting.done.set()
+            return [self._insert_alone(submission) for submission in group]
 
-    def _insert_new(self, group: list[_Waiting]) -> None:
+    def _insert_alone(self, submission: tuple[str, dict[str, Any]]) -> bool | BaseException:
+        try:
+            return self._insert_new([submission])[0]
+        except IntegrityError:
+            return False
+        except Exception as exc:  # noqa: BLE001 - handed back to the waiting caller
+            return exc
+
+    def _insert_new(self, group: list[tuple[str, dict[str, Any]]]) -> list[bool]:
         with self.db.connection() as conn:
-            keys = [w.key for w in group]
+            keys = [key for key, _ in group]
             known = set(conn.scalars(select(Submission.key).where(Submission.key.in_(keys))))
-            rows, seen = [], set()
-            for waiting in group:
-                waiting.stored = waiting.key not in known and waiting.key not in seen
-                seen.add(waiting.key)
-                if waiting.stored:
-                    rows.append({"source": "slack", "key": waiting.key, "payload": waiting.payload})
+            rows, seen, stored = [], set(), []
+            for key, payload in group:
+                stored.append(key not in known and key not in seen)
+                seen.add(key)
+                if stored[-1]:
+                    rows.append({"source": "slack", "key": key, "payload": payload})
             if rows:
                 conn.execute(insert(Submission), rows)
+            return stored
 
 
 def record_submission(
