@@ -31,3 +31,15 @@ def silence_below(logger_name: str, level: int = logging.WARNING) -> None:
         logger.setLevel(level)
     if not any(isinstance(f, _AtLeast) for f in logger.filters):
         logger.addFilter(_AtLeast(level))
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+QUIET_LOGGERS = ("alembic", "mail.log", "slack_bolt", "slack_sdk")
+
+
+def configure_logging() -> None:
+    """The service's logging, the same in every process it starts: INFO and up, with the
+    libraries that speak about message content held at WARNING."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    for name in QUIET_LOGGERS:
+        silence_below(name)

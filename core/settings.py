@@ -38,6 +38,17 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number") from exc
 
 
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None or not value.strip():
+        return default
+    if value.strip().lower() in ("1", "true", "yes"):
+        return True
+    if value.strip().lower() in ("0", "false", "no"):
+        return False
+    raise SettingsError(f"{name} must be true or false")
+
+
 def _csv(name: str) -> tuple[str, ...]:
     raw = _env(name, "") or ""
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -73,6 +84,7 @@ class Settings:
     ack_escalate_hours: float = 48.0
     scheduler_resync_seconds: float = 5.0
     authserv_id: str | None = None
+    mail_storage_process: bool = True
     max_message_bytes: int = 10 * 1024 * 1024
     max_attachment_bytes: int = 5 * 1024 * 1024
     max_attachments: int = 10
@@ -131,8 +143,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         staff_channel=_env("STEWARD_STAFF_CHANNEL"),
         escalation_channel=_env("STEWARD_ESCALATION_CHANNEL"),
         stewards=_csv("STEWARD_STEWARDS"),
-        full_disclosure=(_env("STEWARD_FULL_DISCLOSURE", "false") or "").lower()
-        in ("1", "true", "yes"),
+        full_disclosure=_bool("STEWARD_FULL_DISCLOSURE", False),
         appeal_days=_float("STEWARD_APPEAL_DAYS", 30.0),
         ack_hours=_float("STEWARD_ACK_HOURS", 24.0),
         stale_days=_float("STEWARD_STALE_DAYS", 7.0),
@@ -140,6 +151,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         ack_escalate_hours=_float("STEWARD_ACK_ESCALATE_HOURS", 48.0),
         scheduler_resync_seconds=_float("STEWARD_SCHEDULER_RESYNC_SECONDS", 5.0),
         authserv_id=_env("STEWARD_AUTHSERV_ID"),
+        mail_storage_process=_bool("STEWARD_MAIL_STORAGE_PROCESS", True),
         max_message_bytes=_int("STEWARD_MAX_MESSAGE_BYTES", 10 * 1024 * 1024),
         max_attachment_bytes=_int("STEWARD_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
         max_attachments=_int("STEWARD_MAX_ATTACHMENTS", 10),

@@ -88,41 +88,35 @@ class MailIngest:
         return outcome
 
     def ingest_many(self, deliveries: Sequence[tuple[bytes, Envelope]]) -> list[Outcome]:
-        """One outcome per message, in order: its result, or the error that kept it out.
+        """Parse and store a group of messages; one outcome per message, in order."""
+        return self.store_many(
+            [(self.parse(raw, envelope), envelope) for raw, envelope in deliveries]
+        )
+
+    def parse(self, raw: bytes, envelope: Envelope) -> ParsedMail:
+        """Everything the record needs from the bytes; never fails on bad input (see defects)."""
+        return parse_message(
+            normalise_line_endings(raw),
+            envelope_from=envelope.mail_from,
+            authserv_id=self.settings.authserv_id,
+            max_attachment_bytes=self.settings.max_attachment_bytes,
+            max_attachments=self.settings.max_attachments,
+        )
+
+    def store_many(self, items: Sequence[tuple[ParsedMail, Envelope]]) -> list[Outcome]:
+        """One outcome per parsed message, in order: its result, or the error that kept it out.
 
         The group is stored in one transaction. If that fails, each message is tried
         alone, so one message that cannot be stored costs only its own 451.
         """
-        outcomes: list[Outcome] = [self._parse(raw, envelope) for raw, envelope in deliveries]
-        ready = [
-            (i, parsed, deliveries[i][1])
-            for i, parsed in enumerate(outcomes)
-            if isinstance(parsed, ParsedMail)
-        ]
-        if not ready:
-            return outcomes
+        if not items:
+            return []
         try:
-            stored = self._store([(parsed, envelope) for _, parsed, envelope in ready])
+            return list(self._store(list(items)))
         except Exception as exc:  # noqa: BLE001 - every message gets its own outcome
-            if len(ready) == 1:
-                stored = [self._after_failure(ready[0][1], exc)]
-            else:
-                stored = [self._store_alone(parsed, envelope) for _, parsed, envelope in ready]
-        for (i, _, _), outcome in zip(ready, stored, strict=True):
-            outcomes[i] = outcome
-        return outcomes
-
-    def _parse(self, raw: bytes, envelope: Envelope) -> ParsedMail | Exception:
-        try:
-            return parse_message(
-                normalise_line_endings(raw),
-                envelope_from=envelope.mail_from,
-                authserv_id=self.settings.authserv_id,
-                max_attachment_bytes=self.settings.max_attachment_bytes,
-                max_attachments=self.settings.max_attachments,
-            )
-        except Exception as exc:  # noqa: BLE001 - handed back as this message's outcome
-            return exc
+            if len(items) == 1:
+                return [self._after_failure(items[0][0], exc)]
+            return [self._store_alone(parsed, envelope) for parsed, envelope in items]
 
     def _store(self, items: list[tuple[ParsedMail, Envelope]]) -> list[IngestResult]:
         with self.db.session() as session:

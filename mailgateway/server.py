@@ -21,6 +21,8 @@ from core.privacy import silence_below
 from core.settings import Settings
 from mailgateway.addresses import accepts
 from mailgateway.ingest import Envelope, IngestResult, MailIngest
+from mailgateway.parsing import ParsedMail
+from mailgateway.storage import InProcessStorage, Storage
 
 log = logging.getLogger(__name__)
 silence_below("mail.log")  # aiosmtpd logs SMTP lines, addresses and message text
@@ -30,18 +32,20 @@ NOT_HERE = (
     "550 5.1.1 Recipient address rejected: this server only accepts mail for the conduct team"
 )
 TRY_LATER = "451 4.3.0 Temporary local problem, please try again later"
+INLINE_PARSE_BYTES = 256 * 1024
 
 
 class ConductHandler:
     """aiosmtpd handler: checks recipients, then stores each message before saying 250."""
 
-    def __init__(self, ingest: MailIngest, settings: Settings) -> None:
+    def __init__(self, ingest: MailIngest, settings: Settings, storage: Storage) -> None:
         self.ingest = ingest
         self.settings = settings
-        # Storage is synchronous and commits per group: messages from several SMTP
-        # conversations that arrive together share one transaction, off the event loop.
-        self.storage: GroupRunner[tuple[bytes, Envelope], IngestResult] = GroupRunner(
-            ingest.ingest_many, name="ingest"
+        self.storage = storage
+        # Messages from several SMTP conversations that arrive together are committed
+        # together, off the event loop: one transaction for the group.
+        self.commits: GroupRunner[tuple[ParsedMail, Envelope], IngestResult] = GroupRunner(
+            storage.store_many, name="ingest"
         )
 
     async def handle_RCPT(
@@ -63,21 +67,37 @@ class ConductHandler:
             raw = raw.encode("utf-8", "surrogateescape")
         mail = Envelope(mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos))
         try:
-            await asyncio.wrap_future(self.storage.submit((raw, mail)))
+            parsed = await self._parse(raw, mail)
+            await asyncio.wrap_future(self.commits.submit((parsed, mail)))
         except Exception as exc:  # noqa: BLE001 - any failure must become a 451
             log.error("could not store an incoming message (%s); answered 451", type(exc).__name__)
             return TRY_LATER
         return ACCEPTED
 
+    async def _parse(self, raw: bytes, mail: Envelope) -> ParsedMail:
+        """Parse on the event loop (cheaper than a thread hop); big messages in a thread,
+        so one large upload does not hold up every other SMTP conversation."""
+        if len(raw) <= INLINE_PARSE_BYTES:
+            return self.ingest.parse(raw, mail)
+        return await asyncio.get_running_loop().run_in_executor(None, self.ingest.parse, raw, mail)
+
     def close(self) -> None:
+        self.commits.close()
         self.storage.close()
 
 
 class MailServer:
     """The gateway's SMTP listener, in its own thread, with size limits and SMTPUTF8."""
 
-    def __init__(self, ingest: MailIngest, settings: Settings, host: str, port: int) -> None:
-        self.handler = ConductHandler(ingest, settings)
+    def __init__(
+        self,
+        ingest: MailIngest,
+        settings: Settings,
+        host: str,
+        port: int,
+        storage: Storage | None = None,
+    ) -> None:
+        self.handler = ConductHandler(ingest, settings, storage or InProcessStorage(ingest))
         self.controller = Controller(
             self.handler,
             hostname=host,
@@ -94,6 +114,9 @@ class MailServer:
         return host, port
 
     def start(self) -> None:
+        start_storage = getattr(self.handler.storage, "start", None)
+        if start_storage is not None:
+            start_storage()
         self.controller.start()
 
     def stop(self) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from core.cases import CaseNotFound, get_case
 from core.export import case_detail, list_cases
+from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
 from steward import runtime
 
@@ -24,11 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("alembic", "mail.log", "slack_bolt", "slack_sdk"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     try:
         settings = load_settings()
     except SettingsError as exc:

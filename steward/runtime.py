@@ -21,6 +21,7 @@ from core.settings import Settings
 from mailgateway.ingest import MailIngest
 from mailgateway.outbound import EmailDeliverer
 from mailgateway.server import MailServer
+from mailgateway.storage import StorageProcess
 from slackapp.app import build_app
 from slackapp.context import SlackContext, make_client
 from slackapp.delivery import SlackDeliverer
@@ -132,7 +133,10 @@ def build_scheduler(
 
 
 def build_mail_server(db: Database, settings: Settings) -> MailServer:
-    return MailServer(MailIngest(db, settings), settings, settings.smtp_host, settings.smtp_port)
+    """The SMTP gateway; it commits in a storage process of its own unless told not to."""
+    ingest = MailIngest(db, settings)
+    storage = StorageProcess(settings) if settings.mail_storage_process else None
+    return MailServer(ingest, settings, settings.smtp_host, settings.smtp_port, storage=storage)
 
 
 @dataclass

@@ -1,0 +1,145 @@
+"""Where parsed mail is committed: in the gateway's own process, or in a storage process.
+
+Taking in a message is two halves of about equal weight: the SMTP conversation
+and parsing, then writing the record. In one Python process they share one core.
+`StorageProcess` moves the writing to a child process of its own, so the halves
+run side by side on two cores, and the database still has one writer per
+gateway. The SMTP front waits for the child's answer before it says 250, so the
+promise "250 means committed" is unchanged.
+
+A child that dies is started again for the next group; the group it was working
+on gets 451, and the senders' servers deliver those messages again (deduplicated
+by Message-ID, so a group the child committed just before dying is stored once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import threading
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+from core.db import Database
+from core.privacy import configure_logging
+from core.settings import Settings
+from mailgateway.ingest import Envelope, MailIngest, Outcome
+from mailgateway.parsing import ParsedMail
+
+log = logging.getLogger(__name__)
+
+Group = Sequence[tuple[ParsedMail, Envelope]]
+
+
+class Storage(Protocol):
+    """Commits a group of parsed messages; one outcome per message, in order."""
+
+    def store_many(self, items: Group) -> list[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+class StorageFailed(RuntimeError):
+    """A message could not be stored. Names only the kind of error, never the content."""
+
+
+class InProcessStorage:
+    """Commits in the gateway's own process (tests, and `steward run` on small desks)."""
+
+    def __init__(self, ingest: MailIngest) -> None:
+        self.ingest = ingest
+
+    def store_many(self, items: Group) -> list[Outcome]:
+        return self.ingest.store_many(items)
+
+    def close(self) -> None:
+        pass
+
+
+class StorageProcess:
+    """Commits in a child process; see the module docstring for why."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._context = multiprocessing.get_context("spawn")
+        self._process: Any = None
+        self._pipe: Connection | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            self._ensure_running()
+
+    def store_many(self, items: Group) -> list[Outcome]:
+        with self._lock:
+            try:
+                pipe = self._ensure_running()
+                pipe.send(list(items))
+                return list(pipe.recv())
+            except (EOFError, OSError) as exc:
+                log.error(
+                    "the storage process stopped (%s); it will be restarted", type(exc).__name__
+                )
+                self._discard()
+                failed = StorageFailed("the storage process stopped")
+                return [failed] * len(items)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pipe is not None:
+                with contextlib.suppress(OSError):
+                    self._pipe.send(None)
+            if self._process is not None:
+                self._process.join(timeout=10)
+                if self._process.is_alive():
+                    self._process.kill()
+            self._discard()
+
+    def _ensure_running(self) -> Connection:
+        if self._process is not None and self._process.is_alive() and self._pipe is not None:
+            return self._pipe
+        self._discard()
+        ours, theirs = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_serve, args=(theirs, self.settings), name="steward-mail-storage", daemon=True
+        )
+        self._process.start()
+        theirs.close()
+        self._pipe = ours
+        return ours
+
+    def _discard(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+        self._process = None
+        self._pipe = None
+
+
+def _serve(pipe: Connection, settings: Settings) -> None:
+    """The storage process: commit each group it is sent, answer with its outcomes."""
+    configure_logging()
+    db = Database(settings.database_url)
+    ingest = MailIngest(db, settings)
+    try:
+        while True:
+            try:
+                group = pipe.recv()
+            except EOFError:
+                return
+            if group is None:
+                return
+            pipe.send([_portable(outcome) for outcome in ingest.store_many(group)])
+    finally:
+        db.dispose()
+
+
+def _portable(outcome: Outcome) -> Outcome:
+    """Errors cross the pipe as their kind only: database errors carry statements and may
+    not survive pickling, and nothing about a report may leave in an error."""
+    if isinstance(outcome, Exception):
+        return StorageFailed(f"could not store the message ({type(outcome).__name__})")
+    return outcome
