@@ -40,6 +40,12 @@ _INSERT_ENTRIES = insert(Entry).returning(Entry.id, sort_by_parameter_order=True
 _INSERT_DEADLINES = insert(Deadline)
 _INSERT_AUDIT = insert(AuditEvent)
 _INSERT_OUTBOX = insert(OutboxItem)
+_TAKEN_NAMES = select(Case.code_name).where(Case.code_name.in_(bindparam("names", expanding=True)))
+_PEOPLE_BY_EMAIL = (
+    select(Person.id, Person.email, Person.display_name)
+    .where(Person.email.in_(bindparam("emails", expanding=True)))
+    .order_by(Person.id)
+)
 _NAME_PEOPLE = (
     update(Person)
     .where(Person.id == bindparam("person_id"), Person.display_name.is_(None))
@@ -147,7 +153,7 @@ def _free_code_names(conn: Connection, count: int) -> list[str]:
     for attempt in range(CODE_NAME_ATTEMPTS):
         wanted = count - len(names)
         candidates = list(dict.fromkeys(new_code_name(suffix=attempt >= 6) for _ in range(wanted)))
-        taken = set(conn.scalars(select(Case.code_name).where(Case.code_name.in_(candidates))))
+        taken = set(conn.scalars(_TAKEN_NAMES, {"names": candidates}))
         names += [n for n in candidates if n not in taken and n not in names][:wanted]
         if len(names) == count:
             return names
@@ -159,11 +165,7 @@ def _people(conn: Connection, contacts: list[Contact], now: datetime) -> list[in
     `people.find_or_create_person` does, name filled in if the record had none)."""
     emails = list(dict.fromkeys(c.email for c in contacts if c.email))
     known: dict[str, tuple[int, str | None]] = {}
-    for person_id, email, name in conn.execute(
-        select(Person.id, Person.email, Person.display_name)
-        .where(Person.email.in_(emails))
-        .order_by(Person.id)
-    ):
+    for person_id, email, name in conn.execute(_PEOPLE_BY_EMAIL, {"emails": emails}):
         known.setdefault(email, (person_id, name))
     named = [
         {"person_id": known[c.email][0], "name": c.display_name}

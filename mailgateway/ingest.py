@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,20 @@ log = logging.getLogger(__name__)
 
 ACK_KIND = "acknowledgement"
 ACK_TEMPLATE = "acknowledgement"
+
+
+_RECEIVED = select(InboundMessage.dedupe_key, InboundMessage.case_id).where(
+    InboundMessage.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+_RECENT_ACKS = (
+    select(OutboxItem.recipient, func.count())
+    .where(
+        OutboxItem.kind == ACK_KIND,
+        OutboxItem.recipient.in_(bindparam("addresses", expanding=True)),
+        OutboxItem.created_at >= bindparam("since"),
+    )
+    .group_by(OutboxItem.recipient)
+)
 
 
 @dataclass(frozen=True)
@@ -139,11 +153,7 @@ class MailIngest:
         return exc
 
     def _already_received(self, session: Session, keys: list[str]) -> dict[str, int]:
-        rows = session.execute(
-            select(InboundMessage.dedupe_key, InboundMessage.case_id).where(
-                InboundMessage.dedupe_key.in_(keys)
-            )
-        )
+        rows = session.connection().execute(_RECEIVED, {"keys": keys})
         return {key: case_id for key, case_id in rows}
 
     def _record_group(
@@ -404,15 +414,7 @@ class MailIngest:
         if not wanted:
             return Counter()
         since = utcnow() - timedelta(hours=1)
-        rows = session.execute(
-            select(OutboxItem.recipient, func.count())
-            .where(
-                OutboxItem.kind == ACK_KIND,
-                OutboxItem.recipient.in_(wanted),
-                OutboxItem.created_at >= since,
-            )
-            .group_by(OutboxItem.recipient)
-        )
+        rows = session.connection().execute(_RECENT_ACKS, {"addresses": wanted, "since": since})
         return Counter({recipient: count for recipient, count in rows})
 
     def _keep_evidence(
