@@ -60,28 +60,13 @@ def row(
 
 
 def enqueue(
-    session: Session,
-    channel: str,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    case_id: int | None = None,
-    recipient: str | None = None,
-    ordering_key: str | None = None,
-    dedupe_key: str | None = None,
+    session: Session, channel: str, kind: str, payload: dict[str, Any], **columns: Any
 ) -> OutboxItem:
-    """Queue a side effect in the caller's transaction; it happens only if that commits."""
-    item = OutboxItem(
-        **row(
-            channel,
-            kind,
-            payload,
-            case_id=case_id,
-            recipient=recipient,
-            ordering_key=ordering_key,
-            dedupe_key=dedupe_key,
-        )
-    )
+    """Queue a side effect in the caller's transaction; it happens only if that commits.
+
+    `columns` are `row`'s keywords (case_id, recipient, ordering_key, dedupe_key).
+    """
+    item = OutboxItem(**row(channel, kind, payload, **columns))
     session.add(item)
     return item
 
