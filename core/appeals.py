@@ -170,13 +170,18 @@ def receive_appeal(
 
 def accept_late_appeal(
     session: Session,
+    settings: Settings,
     case: Case,
     steward_id: str,
     reason: str,
     *,
     appeal_id: int | None = None,
 ) -> Appeal:
-    """A steward explicitly puts a late appeal under review, and must say why."""
+    """A steward explicitly puts a late appeal under review, and must say why.
+
+    The appellant was told a late appeal is reviewed only if a steward accepts it,
+    and that they would hear if so: this is where they hear it.
+    """
     check_may_act(case, steward_id)
     if not (reason or "").strip():
         raise NotAllowed("Say why the late appeal is accepted; the reason is recorded.")
@@ -201,6 +206,18 @@ def accept_late_appeal(
         f"A steward accepted a late appeal for review. Reason: {reason.strip()}",
         appeal_id=appeal.id,
         accepted_by=steward_id,
+    )
+    send_notice(
+        session,
+        settings,
+        case,
+        appeal.party,
+        "appeal_accepted_late",
+        message_code="appeal_accepted_late",
+        entry_kind=EntryKind.APPEAL_NOTICE,
+        context={"received_at": human_exact(appeal.received_at), "how_to_add": HOW_TO_ADD},
+        actor=actor,
+        prefer="email" if appeal.source == Source.EMAIL else "slack",
     )
     notify.staff_notice(
         session,

@@ -210,7 +210,7 @@ def _accept_late_appeal(
     ctx: SlackContext, session: Any, case: Case, user: str, values: Any
 ) -> None:
     reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
-    appeals.accept_late_appeal(session, case, user, reason.strip())
+    appeals.accept_late_appeal(session, ctx.settings, case, user, reason.strip())
 
 
 def _metadata_case(view: dict[str, Any]) -> int:

@@ -209,12 +209,18 @@ def test_a_late_appeal_by_tagged_mail_is_flagged_and_its_sender_told(
     with db.session() as session:
         case = case_service.get_case(session, "COC-1")
         with pytest.raises(NotAllowed):
-            appeals.accept_late_appeal(session, case, STEWARD, "  ")
+            appeals.accept_late_appeal(session, short, case, STEWARD, "  ")
         accepted = appeals.accept_late_appeal(
-            session, case, STEWARD, "The reporter was in hospital."
+            session, short, case, STEWARD, "The reporter was in hospital."
         )
         assert (accepted.status, accepted.accepted_by) == ("accepted_late", STEWARD)
     assert status(db) == "appeal_review"
+    # They were told a steward might accept it and that they would hear if so.
+    drain(worker)
+    accepted_notice = mail_to(sink, ALEX)[-1]
+    assert accepted_notice["Subject"] == "[COC-1] Your late appeal will be reviewed"
+    assert "review it all the same" in " ".join(accepted_notice.get_content().split())
+    assert "hospital" not in accepted_notice.get_content()  # the stewards' reason stays inside
 
 
 def test_the_reported_persons_side_threads_into_the_case(
