@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -120,7 +121,14 @@ class StorageProcess:
 
 
 def _serve(pipe: Connection, settings: Settings) -> None:
-    """The storage process: commit each group it is sent, answer with its outcomes."""
+    """The storage process: commit each group it is sent, answer with its outcomes.
+
+    Ctrl-C and a process manager's SIGTERM reach the whole process group. The child
+    leaves shutting down to its parent (which finishes the group in hand, then sends
+    None), and exits by itself if the parent vanishes (the pipe closes).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging()
     db = Database(settings.database_url)
     ingest = MailIngest(db, settings)

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import free_port
 from tests.mail import corpus
 from tests.smtp_helpers import send
@@ -79,3 +81,58 @@ def test_steward_run_serves_mail_slack_and_the_worker(tmp_path: Path, database_u
     assert f"smtp://127.0.0.1:{smtp}" in output
     assert f"http://127.0.0.1:{web}/slack/events" in output
     assert "A report." not in output and "alex@example.net" not in output
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_steward_mail_stops_cleanly_when_its_process_group_is_signalled(
+    tmp_path: Path, database_url: str, stop_signal: signal.Signals
+) -> None:
+    """Ctrl-C in a terminal, or a process manager, signals the gateway and its storage
+    process together; the mail taken in is kept and nobody prints a traceback."""
+    smtp = free_port()
+    env = {
+        **os.environ,
+        "STEWARD_DATABASE_URL": database_url,
+        "STEWARD_SMTP_PORT": str(smtp),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if database_url.startswith("postgresql"):
+        subprocess.run(
+            [sys.executable, "-m", "steward.cli", "db", "upgrade"],
+            env=env,
+            cwd=tmp_path,
+            check=True,
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "steward.cli", "mail"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert wait_for(lambda: send(smtp, corpus.plain(body="Kept."))[0] == 250)
+    finally:
+        os.killpg(process.pid, stop_signal)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
+
+    def group_gone() -> bool:
+        found = subprocess.run(["pgrep", "-a", "-g", str(process.pid)], capture_output=True)
+        return found.stdout.strip() == b""
+
+    assert wait_for(group_gone, timeout=10), "a child process outlived the gateway"
+    assert (
+        '"ref": "COC-1"'
+        in subprocess.run(
+            [sys.executable, "-m", "steward.cli", "cases", "show", "COC-1", "--json"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
