@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import smtplib
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -86,28 +88,12 @@ def run(messages: int, connections: int, database_url: str | None) -> dict[str, 
     url = database_url or f"sqlite:///{work / 'steward.db'}"
     run_id = str(int(time.time()))
     load = [message(n, run_id) for n in range(messages)]
-
-    sink_port = free_port()
-    sink = start(["bench/sink.py", str(sink_port)], {"PYTHONPATH": str(ROOT)}, ROOT)
-    try:
-        wait_for_port(sink_port)
-        sink_seconds = blast(sink_port, load, connections)
-    finally:
-        stop(sink)
-
+    sink_seconds = sink_run(load, connections)
     if database_url is None:
         from core.db import Database
 
         Database(url).upgrade()
-    port = free_port()
-    env = {"STEWARD_DATABASE_URL": url, "STEWARD_SMTP_PORT": str(port)}
-    steward = start(["-m", "steward.cli", "mail"], env, work)
-    try:
-        wait_for_port(port)
-        steward_seconds = blast(port, load, connections)
-    finally:
-        stop(steward)
-
+    steward_seconds = steward_run(load, connections, url, work)
     stored = count_cases(url)
     return {
         "messages": messages,
@@ -117,6 +103,39 @@ def run(messages: int, connections: int, database_url: str | None) -> dict[str, 
         "ratio": (messages / steward_seconds) / (messages / sink_seconds),
         "cases_stored": stored,
     }
+
+
+def sink_run(load: list[tuple[str, bytes]], connections: int) -> float:
+    """Seconds for the bare aiosmtpd sink to take the load."""
+
+    def launch(port: int) -> subprocess.Popen[bytes]:
+        return start(["bench/sink.py", str(port)], {"PYTHONPATH": str(ROOT)}, ROOT)
+
+    return _timed(launch, load, connections)
+
+
+def steward_run(load: list[tuple[str, bytes]], connections: int, url: str, work: Path) -> float:
+    """Seconds for `steward mail`, as a separate process on `url`, to take the load."""
+
+    def launch(port: int) -> subprocess.Popen[bytes]:
+        env = {"STEWARD_DATABASE_URL": url, "STEWARD_SMTP_PORT": str(port)}
+        return start(["-m", "steward.cli", "mail"], env, work)
+
+    return _timed(launch, load, connections)
+
+
+def _timed(
+    launch: Callable[[int], subprocess.Popen[bytes]],
+    load: list[tuple[str, bytes]],
+    connections: int,
+) -> float:
+    port = free_port()
+    server = launch(port)
+    try:
+        wait_for_port(port)
+        return blast(port, load, connections)
+    finally:
+        stop(server)
 
 
 def main() -> int:

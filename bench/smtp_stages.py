@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, start, stop, wait_for_port  # noqa: E402
-from bench.smtp_ingest import blast, message  # noqa: E402
+from bench.common import ROOT, free_port  # noqa: E402
+from bench.smtp_ingest import message, sink_run, steward_run  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from mailgateway.ingest import Envelope, IngestResult, MailIngest, Outcome  # noqa: E402
 from mailgateway.parsing import ParsedMail  # noqa: E402
@@ -90,13 +90,7 @@ def _client(port: int, messages: int, connections: int) -> float:
 
 
 def sink(load: list[tuple[str, bytes]], connections: int) -> float:
-    port = free_port()
-    process = start(["bench/sink.py", str(port)], {"PYTHONPATH": str(ROOT)}, ROOT)
-    try:
-        wait_for_port(port)
-        return len(load) / blast(port, load, connections)
-    finally:
-        stop(process)
+    return len(load) / sink_run(load, connections)
 
 
 def steward(load: list[tuple[str, bytes]], connections: int) -> float:
@@ -105,14 +99,7 @@ def steward(load: list[tuple[str, bytes]], connections: int) -> float:
     work = Path(tempfile.mkdtemp(prefix="steward-bench-"))
     url = f"sqlite:///{work / 'steward.db'}"
     Database(url).upgrade()
-    port = free_port()
-    env = {"STEWARD_DATABASE_URL": url, "STEWARD_SMTP_PORT": str(port)}
-    process = start(["-m", "steward.cli", "mail"], env, work)
-    try:
-        wait_for_port(port)
-        return len(load) / blast(port, load, connections)
-    finally:
-        stop(process)
+    return len(load) / steward_run(load, connections, url, work)
 
 
 def main() -> int:

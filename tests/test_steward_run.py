@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,15 +37,15 @@ def get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
-def test_steward_run_serves_mail_slack_and_the_worker(tmp_path: Path, database_url: str) -> None:
-    web, smtp, emulator = free_port(), free_port(), free_port()
+def start_steward(
+    tmp_path: Path, database_url: str, command: str, ports: dict[str, int], **popen: Any
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`steward <command>` as an operator starts it, on a schema made ready first."""
     env = {
         **os.environ,
         "STEWARD_DATABASE_URL": database_url,
-        "STEWARD_WEB_PORT": str(web),
-        "STEWARD_SMTP_PORT": str(smtp),
-        "STEWARD_EMULATOR_PORT": str(emulator),
         "PYTHONUNBUFFERED": "1",
+        **{name: str(port) for name, port in ports.items()},
     }
     env.pop("SLACK_BOT_TOKEN", None)
     if database_url.startswith("postgresql"):
@@ -55,13 +56,25 @@ def test_steward_run_serves_mail_slack_and_the_worker(tmp_path: Path, database_u
             check=True,
         )
     process = subprocess.Popen(
-        [sys.executable, "-m", "steward.cli", "run"],
+        [sys.executable, "-m", "steward.cli", command],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        **popen,
     )
+    return process, env
+
+
+def test_steward_run_serves_mail_slack_and_the_worker(tmp_path: Path, database_url: str) -> None:
+    web, smtp, emulator = free_port(), free_port(), free_port()
+    ports = {
+        "STEWARD_WEB_PORT": web,
+        "STEWARD_SMTP_PORT": smtp,
+        "STEWARD_EMULATOR_PORT": emulator,
+    }
+    process, _ = start_steward(tmp_path, database_url, "run", ports)
     try:
         health = wait_for(lambda: get_json(f"http://127.0.0.1:{web}/healthz"))
         assert health == {"ok": True}
@@ -90,27 +103,8 @@ def test_steward_mail_stops_cleanly_when_its_process_group_is_signalled(
     """Ctrl-C in a terminal, or a process manager, signals the gateway and its storage
     process together; the mail taken in is kept and nobody prints a traceback."""
     smtp = free_port()
-    env = {
-        **os.environ,
-        "STEWARD_DATABASE_URL": database_url,
-        "STEWARD_SMTP_PORT": str(smtp),
-        "PYTHONUNBUFFERED": "1",
-    }
-    if database_url.startswith("postgresql"):
-        subprocess.run(
-            [sys.executable, "-m", "steward.cli", "db", "upgrade"],
-            env=env,
-            cwd=tmp_path,
-            check=True,
-        )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "steward.cli", "mail"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    process, env = start_steward(
+        tmp_path, database_url, "mail", {"STEWARD_SMTP_PORT": smtp}, start_new_session=True
     )
     try:
         assert wait_for(lambda: send(smtp, corpus.plain(body="Kept."))[0] == 250)
