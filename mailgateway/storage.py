@@ -7,9 +7,10 @@ run side by side on two cores, and the database still has one writer per
 gateway. The SMTP front waits for the child's answer before it says 250, so the
 promise "250 means committed" is unchanged.
 
-A child that dies is started again for the next group; the group it was working
-on gets 451, and the senders' servers deliver those messages again (deduplicated
-by Message-ID, so a group the child committed just before dying is stored once).
+A child that dies, or gives no answer for two minutes, is replaced for the next
+group; the group it was working on gets 451, and the senders' servers deliver
+those messages again (deduplicated by Message-ID, so a group the child committed
+just before dying is stored once).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from mailgateway.parsing import ParsedMail
 log = logging.getLogger(__name__)
 
 Group = Sequence[tuple[ParsedMail, Envelope]]
+
+# Longer than any honest wait (SQLite's busy timeout is 30 s): past it the child is
+# taken to be stuck, is replaced, and its group is answered 451.
+ANSWER_TIMEOUT_SECONDS = 120.0
 
 
 class Storage(Protocol):
@@ -78,8 +83,10 @@ class StorageProcess:
             try:
                 pipe = self._ensure_running()
                 pipe.send(list(items))
+                if not pipe.poll(ANSWER_TIMEOUT_SECONDS):
+                    raise TimeoutError("no answer from the storage process")
                 return list(pipe.recv())
-            except (EOFError, OSError) as exc:
+            except (EOFError, OSError) as exc:  # TimeoutError is an OSError
                 log.error(
                     "the storage process stopped (%s); it will be restarted", type(exc).__name__
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,6 +15,7 @@ from core.db import Database
 from core.models import AuditEvent, Case, Deadline, Entry, InboundMessage, OutboxItem, Party
 from core.settings import Settings
 from mailgateway import ingest as ingest_module
+from mailgateway import storage as storage_module
 from mailgateway.ingest import Envelope, IngestResult, MailIngest
 from mailgateway.server import MailServer
 from mailgateway.storage import StorageFailed, StorageProcess
@@ -140,6 +143,28 @@ def test_a_storage_process_dying_mid_group_answers_451_for_that_group(
         # The next group goes to a new storage process.
         (again,) = storage.store_many(group[:1])
         assert isinstance(again, IngestResult) and storage._process is not child
+        assert count(db, Case) == 1
+    finally:
+        storage.close()
+
+
+def test_a_stuck_storage_process_is_replaced_and_its_group_answered_451(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage_module, "ANSWER_TIMEOUT_SECONDS", 1.0)
+    ingest = MailIngest(db, settings)
+    group = [(ingest.parse(raw, env), env) for raw, env in _deliveries(_report(1), _report(2))]
+    storage = StorageProcess(settings)
+    storage.start()
+    try:
+        stuck = storage._process
+        os.kill(stuck.pid, signal.SIGSTOP)  # alive, but it will never answer
+        outcomes = storage.store_many(group)
+        assert [str(o) for o in outcomes] == ["the storage process stopped"] * 2
+        stuck.join(5)
+        assert not stuck.is_alive()
+        (again,) = storage.store_many(group[:1])
+        assert isinstance(again, IngestResult)
         assert count(db, Case) == 1
     finally:
         storage.close()
