@@ -152,10 +152,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         slack = runtime.build_slack(db, settings)
         assert slack is not None
         services.start(runtime.build_submission_processor(slack))
+        # Mail first: once /healthz answers, conduct@ is listening too.
+        mail = services.start(runtime.build_mail_server(db, settings))
         web = services.start(runtime.build_web_server(slack))
         if emulator is not None:
             emulator.app_url = web.events_url
-        mail = services.start(runtime.build_mail_server(db, settings))
         outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
         services.start(runtime.build_scheduler(db, settings, outbox))
         print_addresses(settings, db.url, web.events_url, mail.address, emulator)
