@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, free_port, start, stop, wait_for_port  # noqa: E402
-from slackapp.emulator import SlackEmulator, signature  # noqa: E402
+from slackapp.emulator import SlackEmulator, signed_headers  # noqa: E402
 
 P99_TARGET_MS = 300.0
 RATIO_TARGET = 2.0
@@ -55,16 +55,8 @@ def submission(n: int, run: str) -> dict:
 def fire(url: str, secret: str, payloads: list[dict], concurrency: int) -> list[float]:
     def one(payload: dict) -> float:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(
-            url,
-            data=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": signature(secret, timestamp, body),
-            },
-        )
+        headers = signed_headers(secret, body, "application/x-www-form-urlencoded")
+        request = urllib.request.Request(url, data=body, headers=headers)
         began = time.perf_counter()
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()

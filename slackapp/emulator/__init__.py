@@ -9,7 +9,7 @@ from .client import EmulatorClient
 from .emulator import DEFAULT_SIGNING_SECRET, SlackEmulator
 from .interactions import ControlError
 from .seed import DEFAULT_SEED, load_seed
-from .signing import signature
+from .signing import signature, signed_headers
 
 __all__ = [
     "DEFAULT_SEED",
@@ -21,4 +21,5 @@ __all__ = [
     "load_seed",
     "main",
     "signature",
+    "signed_headers",
 ]

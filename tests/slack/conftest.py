@@ -156,27 +156,17 @@ def post_signed(
     url: str, secret: str | None, payload: dict[str, Any], *, forged: bool = False
 ) -> tuple[int, bytes]:
     """Send an interaction the way Slack does (form-encoded `payload=`), signed with `secret`."""
-    import time
     import urllib.error
     import urllib.parse
     import urllib.request
 
-    from slackapp.emulator import signature
+    from slackapp.emulator import signed_headers
 
     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
-    timestamp = str(int(time.time()))
-    sig = signature(secret or "", timestamp, body)
+    headers = signed_headers(secret or "", body, "application/x-www-form-urlencoded")
     if forged:
-        sig = sig[:-4] + "0000"
-    request = urllib.request.Request(
-        url,
-        data=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": sig,
-        },
-    )
+        headers["X-Slack-Signature"] = headers["X-Slack-Signature"][:-4] + "0000"
+    request = urllib.request.Request(url, data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
