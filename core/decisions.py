@@ -27,7 +27,7 @@ from core.deadlines import (
     pending,
     schedule,
 )
-from core.models import Appeal, Case, Deadline, Decision
+from core.models import Appeal, Case, Deadline, Decision, Party
 from core.notices import HOW_TO_APPEAL, send_notice
 from core.notify import Notice
 from core.policy import OUTCOMES, label, values
@@ -184,10 +184,7 @@ def record_decision(
         other_description=other_description,
         now=now,
     )
-    reporter = reporter_of(case)
-    reported = [p for p in case.parties if p.role == Role.REPORTED]
-    _require_message(reporter is not None, message_to_reporter, "the reporter")
-    _require_message(bool(reported), message_to_reported, "the reported person")
+    reporter, reported = _addressees(case, message_to_reporter, message_to_reported)
     actor = audit.steward_actor(steward_id)
     if case.status == Status.NEW:
         transition(session, case, Status.TRIAGE, actor, "acknowledged by a decision")
@@ -229,33 +226,20 @@ def record_decision(
         "how_to_appeal": HOW_TO_APPEAL,
         "terms": terms_text(decision, settings.community_name),
     }
-    details = {"appeal_button": True, "appeal_deadline": iso(window), "final": False}
+    to_reported = {**context, "message": message_to_reported}
+    notices = [(p, "decision_reported", to_reported) for p in reported]
     if reporter is not None:
-        send_notice(
-            session,
-            settings,
-            case,
-            reporter,
-            "decision_reporter",
-            message_code="decision_notice",
-            entry_kind=EntryKind.DECISION_NOTICE,
-            context={**context, "message": message_to_reporter},
-            actor=actor,
-            details=details,
-        )
-    for party in reported:
-        send_notice(
-            session,
-            settings,
-            case,
-            party,
-            "decision_reported",
-            message_code="decision_notice",
-            entry_kind=EntryKind.DECISION_NOTICE,
-            context={**context, "message": message_to_reported},
-            actor=actor,
-            details=details,
-        )
+        to_reporter = {**context, "message": message_to_reporter}
+        notices.insert(0, (reporter, "decision_reporter", to_reporter))
+    _send_notices(
+        session,
+        settings,
+        case,
+        notices,
+        message_code="decision_notice",
+        actor=actor,
+        details={"appeal_button": True, "appeal_deadline": iso(window), "final": False},
+    )
     notify.staff_notice(
         session,
         case,
@@ -321,10 +305,7 @@ def record_appeal_decision(
         )
     else:
         outcome, ban_until, no_contact_until, remove_roles = None, None, None, None
-    reporter = reporter_of(case)
-    reported = [p for p in case.parties if p.role == Role.REPORTED]
-    _require_message(reporter is not None, message_to_reporter, "the reporter")
-    _require_message(bool(reported), message_to_reported, "the reported person")
+    reporter, reported = _addressees(case, message_to_reporter, message_to_reported)
     actor = audit.steward_actor(steward_id)
     final = _new_decision(
         case,
@@ -370,35 +351,24 @@ def record_appeal_decision(
         session.flush()
         _schedule_term_ends(session, case, final)
     session.flush()
-    details = {"appeal_button": False, "final": True, "appeal_result": result}
     context = {"result_line": result_line}
-    if reporter is not None:
-        send_notice(
-            session,
-            settings,
-            case,
-            reporter,
-            "appeal_decision",
-            message_code="appeal_decision_notice",
-            entry_kind=EntryKind.DECISION_NOTICE,
-            context={**context, "message": message_to_reporter, "terms": ""},
-            actor=actor,
-            details=details,
-        )
     terms = "" if result == UPHOLD else "\n" + terms_text(final, settings.community_name) + "\n"
-    for party in reported:
-        send_notice(
-            session,
-            settings,
-            case,
-            party,
-            "appeal_decision",
-            message_code="appeal_decision_notice",
-            entry_kind=EntryKind.DECISION_NOTICE,
-            context={**context, "message": message_to_reported, "terms": terms},
-            actor=actor,
-            details=details,
-        )
+    notices = [
+        (p, "appeal_decision", {**context, "message": message_to_reported, "terms": terms})
+        for p in reported
+    ]
+    if reporter is not None:
+        to_reporter = {**context, "message": message_to_reporter, "terms": ""}
+        notices.insert(0, (reporter, "appeal_decision", to_reporter))
+    _send_notices(
+        session,
+        settings,
+        case,
+        notices,
+        message_code="appeal_decision_notice",
+        actor=actor,
+        details={"appeal_button": False, "final": True, "appeal_result": result},
+    )
     transition(session, case, Status.CLOSED, actor, f"appeal {result}")
     notify.staff_notice(
         session,
@@ -502,6 +472,43 @@ def _schedule_term_ends(session: Session, case: Case, decision: Decision) -> Non
         schedule(session, case, DeadlineKind.BAN_ENDS, decision.ban_until, payload)
     if decision.no_contact_until is not None:
         schedule(session, case, DeadlineKind.NO_CONTACT_ENDS, decision.no_contact_until, payload)
+
+
+def _addressees(
+    case: Case, message_to_reporter: str, message_to_reported: str
+) -> tuple[Party | None, list[Party]]:
+    """Who hears a decision: its reporter and every reported person, each with a message."""
+    reporter = reporter_of(case)
+    reported = [p for p in case.parties if p.role == Role.REPORTED]
+    _require_message(reporter is not None, message_to_reporter, "the reporter")
+    _require_message(bool(reported), message_to_reported, "the reported person")
+    return reporter, reported
+
+
+def _send_notices(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    notices: list[tuple[Party, str, dict[str, Any]]],
+    *,
+    message_code: str,
+    actor: str,
+    details: dict[str, Any],
+) -> None:
+    """Each party's notice of a decision, from its template, recorded on the case."""
+    for party, template, context in notices:
+        send_notice(
+            session,
+            settings,
+            case,
+            party,
+            template,
+            message_code=message_code,
+            entry_kind=EntryKind.DECISION_NOTICE,
+            context=context,
+            actor=actor,
+            details=details,
+        )
 
 
 def _require_message(needed: bool, message: str, whom: str) -> None:
