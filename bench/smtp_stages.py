@@ -37,6 +37,9 @@ from mailgateway.server import MailServer  # noqa: E402
 class StandInStore:
     """Answers every message as stored and stores nothing (a measuring device, not storage)."""
 
+    def start(self) -> None:
+        pass
+
     def store_many(self, items: list[tuple[ParsedMail, Envelope]]) -> list[Outcome]:
         return [IngestResult("COC-0", True, False, False, None) for _ in items]
 

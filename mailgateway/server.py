@@ -114,9 +114,7 @@ class MailServer:
         return host, port
 
     def start(self) -> None:
-        start_storage = getattr(self.handler.storage, "start", None)
-        if start_storage is not None:
-            start_storage()
+        self.handler.storage.start()
         self.controller.start()
 
     def stop(self) -> None:

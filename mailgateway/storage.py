@@ -42,6 +42,8 @@ ANSWER_TIMEOUT_SECONDS = 120.0
 class Storage(Protocol):
     """Commits a group of parsed messages; one outcome per message, in order."""
 
+    def start(self) -> None: ...
+
     def store_many(self, items: Group) -> list[Outcome]: ...
 
     def close(self) -> None: ...
@@ -56,6 +58,9 @@ class InProcessStorage:
 
     def __init__(self, ingest: MailIngest) -> None:
         self.ingest = ingest
+
+    def start(self) -> None:
+        pass
 
     def store_many(self, items: Group) -> list[Outcome]:
         return self.ingest.store_many(items)
