@@ -174,15 +174,22 @@ def post_signed(
         return error.code, error.read()
 
 
-def submission(user: str, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
-    """A view_submission payload for the report form, as Slack shapes it."""
+def _from(user: str) -> dict[str, Any]:
+    """What every interaction payload says about where it comes from."""
     return {
-        "type": "view_submission",
         "team": {"id": "T_STEWARD", "domain": "steward-demo"},
         "user": {"id": user, "username": user.lower(), "team_id": "T_STEWARD"},
         "api_app_id": "A_STEWARD",
         "token": "legacy",
         "trigger_id": "1.2.3",
+    }
+
+
+def submission(user: str, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A view_submission payload for the report form, as Slack shapes it."""
+    return {
+        "type": "view_submission",
+        **_from(user),
         "view": {
             "id": view_id,
             "type": "modal",
@@ -198,11 +205,7 @@ def block_action(user: str, action_id: str, value: str, channel: str, ts: str) -
     """A block_actions payload, as Slack sends it when someone presses a message button."""
     return {
         "type": "block_actions",
-        "team": {"id": "T_STEWARD", "domain": "steward-demo"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T_STEWARD"},
-        "api_app_id": "A_STEWARD",
-        "token": "legacy",
-        "trigger_id": "1.2.3",
+        **_from(user),
         "container": {"type": "message", "message_ts": ts, "channel_id": channel},
         "channel": {"id": channel, "name": "staff"},
         "message": {"ts": ts, "text": ""},
