@@ -35,7 +35,20 @@ MAX_VIEW_STACK = 3
 # Set to a directory to keep every accepted message and view payload there, as
 # JSON, for checks that the emulator did not write (.ci/slack-types/).
 RECORD_DIR_ENV = "STEWARD_EMULATOR_RECORD_DIR"
-RECORDED_ARGUMENTS = ("channel", "ts", "thread_ts", "text", "blocks", "user", "user_id", "view")
+RECORDED_ARGUMENTS = (
+    "channel",
+    "ts",
+    "thread_ts",
+    "text",
+    "blocks",
+    "user",
+    "user_id",
+    "trigger_id",
+    "view_id",
+    "external_id",
+    "hash",
+    "view",
+)
 RECORDED_METHODS = frozenset(
     {
         "chat.postMessage",
