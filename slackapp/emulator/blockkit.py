@@ -86,39 +86,32 @@ SELECTS = frozenset(
         "multi_channels_select",
     }
 )
-INTERACTIVE = SELECTS | {
-    "button",
-    "checkboxes",
-    "datepicker",
-    "datetimepicker",
-    "timepicker",
-    "overflow",
-    "radio_buttons",
-    "plain_text_input",
-    "email_text_input",
-    "url_text_input",
-    "number_input",
-    "file_input",
-    "rich_text_input",
-    "workflow_button",
-}
-ACTIONS_ELEMENTS = INTERACTIVE - {
-    "plain_text_input",
-    "email_text_input",
-    "url_text_input",
-    "number_input",
-    "file_input",
-    "rich_text_input",
-}
-ACCESSORY_ELEMENTS = (INTERACTIVE | {"image"}) - {
-    "plain_text_input",
-    "email_text_input",
-    "url_text_input",
-    "number_input",
-    "file_input",
-    "rich_text_input",
-    "datetimepicker",
-}
+TEXT_INPUTS = frozenset(
+    {
+        "plain_text_input",
+        "email_text_input",
+        "url_text_input",
+        "number_input",
+        "file_input",
+        "rich_text_input",
+    }
+)
+INTERACTIVE = (
+    SELECTS
+    | TEXT_INPUTS
+    | {
+        "button",
+        "checkboxes",
+        "datepicker",
+        "datetimepicker",
+        "timepicker",
+        "overflow",
+        "radio_buttons",
+        "workflow_button",
+    }
+)
+ACTIONS_ELEMENTS = INTERACTIVE - TEXT_INPUTS
+ACCESSORY_ELEMENTS = (INTERACTIVE | {"image"}) - TEXT_INPUTS - {"datetimepicker"}
 INPUT_ELEMENTS = INTERACTIVE - {"button", "overflow", "workflow_button"}
 
 
