@@ -11,8 +11,24 @@ from __future__ import annotations
 
 import json
 
-from slackapp.blocks.case_view import NEXT_PAGE, PREVIOUS_PAGE
-from slackapp.blocks.common import MESSAGE_TEXT_LIMIT, VIEW_BYTES_LIMIT, text_length
+from slackapp.blocks import case_view, decision_forms, report_form, steward_forms
+from slackapp.blocks.case_view import NEXT_PAGE, PREVIOUS_PAGE, CaseReport, EntryLine, PersonLine
+from slackapp.blocks.common import (
+    MESSAGE_TEXT_LIMIT,
+    VIEW_BYTES_LIMIT,
+    message_parts,
+    text_length,
+    versioned,
+)
+from slackapp.blocks.direct import direct_message
+from slackapp.blocks.home import HomeCase, home_view
+from slackapp.blocks.thread import RootFacts, notice_blocks, root_blocks
+from slackapp.emulator.blockkit import (
+    MAX_MESSAGE_BLOCKS_TEXT,
+    blocks_text_length,
+    validate_message_blocks,
+    validate_view,
+)
 from tests.slack.conftest import Stack, eventually
 
 
@@ -108,3 +124,82 @@ def quoted_text(messages: list[dict]) -> str:
     """The sections of the quoting messages, less the notice line that opens the first."""
     sections = [b["text"]["text"] for m in messages for b in m["blocks"] if b["type"] == "section"]
     return "".join(sections[1:])
+
+
+# Every surface Steward builds, fed extreme content, against the emulator's rules.
+
+HUGE = "Fish & chips <3 @here " * 3000  # about 66,000 characters, with text that escapes
+
+
+def assert_message_fits(blocks: list[dict]) -> None:
+    for part in message_parts(blocks):
+        validate_message_blocks(part)
+        assert blocks_text_length(part) <= MAX_MESSAGE_BLOCKS_TEXT
+
+
+def assert_view_fits(view: dict) -> None:
+    validate_view(view)
+    assert len(json.dumps(view).encode()) < VIEW_BYTES_LIMIT
+
+
+def test_every_message_steward_builds_fits_in_parts() -> None:
+    for status in ("new", "triage", "investigating", "appeal_review", "closed"):
+        facts = RootFacts(
+            case_id=123456,
+            ref="COC-123456",
+            code_name="amber-heron-" * 10,
+            source="email",
+            category="harassment",
+            severity="high",
+            status=status,
+            claimed_by=None if status == "new" else "U_STEW1",
+            next_deadline="2026-12-01 12:00 UTC",
+            escalated=True,
+            immediate_danger=True,
+            has_respondent_contact=True,
+            anonymous=True,
+            late_appeal_waiting=True,
+        )
+        assert_message_fits(versioned(root_blocks(facts), "v1"))
+    assert_message_fits(notice_blocks("A line " * 100, HUGE, snooze_deadline=7))
+    for message in ("report_received", "relay", "message_added", "no_open_case", None):
+        details = {"ref": "COC-1", "code_name": "x" * 200, "danger": True, "appeal_button": True}
+        payload = {"message": message, "text": HUGE, "details": {**details, "case_id": 1}}
+        fallback, blocks = direct_message(payload)
+        assert len(fallback) <= 40_000
+        assert_message_fits(blocks)
+
+
+def test_every_view_steward_builds_fits() -> None:
+    snapshot = {"user": "U_BLAIR", "channel_name": "general", "text": HUGE, "ts": "1.2"}
+    assert_view_fits(report_form.report_modal(snapshot, "token" * 8))
+    report = CaseReport(
+        case_id=1,
+        ref="COC-1",
+        code_name="amber-heron",
+        status="investigating",
+        category="harassment",
+        facts=[HUGE[:5000]],
+        people=[PersonLine("reported", "A. Person " * 50) for _ in range(20)],
+        snapshot={**snapshot, "permalink": "https://steward-demo.slack.com/archives/C/p1"},
+        entries=[EntryLine("reporter_message", "someone", "today", HUGE, ["x" * 3000])] * 4,
+        attachments=[f"evidence-{n}.png (2 MB)" for n in range(300)],
+    )
+    pages = len(case_view.report_pages(report))
+    assert pages > 2
+    for page in range(pages):
+        assert_view_fits(case_view.report_modal(report, page))
+    ref = "COC-123456"
+    for view in (
+        decision_forms.decision_modal(1, ref, "30"),
+        decision_forms.appeal_decision_modal(1, ref),
+        decision_forms.late_appeal_modal(1, ref),
+        decision_forms.appeal_modal(1, ref),
+        steward_forms.reply_modal(1, ref, "by email", anonymous=True),
+        steward_forms.ask_modal(1, ref, "in Slack"),
+    ):
+        assert_view_fits(view)
+    many = [
+        HomeCase(f"COC-{n}", "x" * 200, "investigating", "today", "U_STEW1") for n in range(200)
+    ]
+    assert_view_fits(home_view(many, many))
