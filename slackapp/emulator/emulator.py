@@ -15,6 +15,7 @@ from typing import Any
 from .interactions import ControlError, Controller
 from .limits import Faults, RateLimiter
 from .server import EmulatorHTTPServer
+from .viewer import Viewer
 from .webapi import WebApi
 from .workspace import Workspace
 
@@ -63,6 +64,7 @@ class SlackEmulator:
             base_url=lambda: self.url,
             on_bot_message=self.controller.echo_bot_message,
         )
+        self.viewer = Viewer(self.workspace)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -74,6 +76,7 @@ class SlackEmulator:
         self._server = EmulatorHTTPServer(
             (self.host, self.port), self.webapi, self.controller, self._control_ops()
         )
+        self._server.viewer = self.viewer
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
