@@ -182,7 +182,8 @@ def sample_report_command(host: str, port: int, to: str) -> str:
         host = "127.0.0.1"
     return (
         f"python3 -c \"import smtplib; smtplib.SMTP('{host}', {port}).sendmail("
-        f"'jordan@example.net', ['{to}'], 'From: jordan@example.net\\nTo: {to}\\n{SAMPLE_REPORT}')\""
+        f"'jordan@example.net', ['{to}'], "
+        f"'From: jordan@example.net\\nTo: {to}\\n{SAMPLE_REPORT}')\""
     )
 
 

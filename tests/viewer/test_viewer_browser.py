@@ -198,7 +198,9 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
         # The acknowledgement of the emailed report is in the outbound mail pane.
         browser.find_element(By.CSS_SELECTOR, ".side-link[data-pane='mail']").click()
         wait.until(
-            seen.text_to_be_present_in_element((By.CSS_SELECTOR, "#pane-body"), "jordan@example.net")
+            seen.text_to_be_present_in_element(
+                (By.CSS_SELECTOR, "#pane-body"), "jordan@example.net"
+            )
         )
         assert browser.find_elements(By.CSS_SELECTOR, "#pane-body img, #pane-body script") == []
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
