@@ -208,3 +208,66 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
     finally:
         output = steward.stop()
     assert steward.process.returncode == 0, output
+
+
+def test_a_member_reports_a_message_posts_in_a_thread_and_a_dm_and_uses_app_home(
+    tmp_path: Path, database_url: str, browser, artifacts: Path
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as seen
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    steward = Steward(tmp_path, database_url)
+    wait = WebDriverWait(browser, WAIT)
+    modal = (By.CSS_SELECTOR, "form.modal")
+
+    def shows(selector: str, text: str) -> None:
+        wait.until(seen.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
+
+    try:
+        steward.banner()
+        viewer = f"http://127.0.0.1:{steward.ports['STEWARD_EMULATOR_PORT']}/"
+        browser.get(viewer + "?as=U_ALEX&pane=C_GENERAL")
+
+        # "Report this message" on Blair's message opens the form with the message quoted.
+        message = browser.find_element(By.CSS_SELECTOR, ".msg[data-ts='1700000200.000200']")
+        ActionChains(browser).move_to_element(message).perform()
+        message.find_element(By.CSS_SELECTOR, ".tool-menu summary").click()
+        message.find_element(By.CSS_SELECTOR, "[data-callback-id='report_message']").click()
+        form = wait.until(seen.visibility_of_element_located(modal))
+        assert "You are reporting a message by @blair in general" in form.text
+        assert "people like Alex should not be allowed" in form.text
+        browser.save_screenshot(str(artifacts / "5-report-this-message.png"))
+        form.find_element(By.CSS_SELECTOR, "footer [data-act='close-view']").click()
+        wait.until(seen.invisibility_of_element_located(modal))
+
+        # A reply in the thread, sent with Enter.
+        message = browser.find_element(By.CSS_SELECTOR, ".msg[data-ts='1700000200.000200']")
+        message.find_element(By.CSS_SELECTOR, ".thread-link").click()
+        box = wait.until(seen.element_to_be_clickable((By.CSS_SELECTOR, ".thread textarea")))
+        box.send_keys("Let us keep it kind, please.", Keys.ENTER)
+        shows("#thread-body", "Let us keep it kind, please.")
+        shows("#pane-body", "2 replies")
+
+        # A direct message to the app.
+        browser.find_element(By.CSS_SELECTOR, ".side-link[data-pane='dm']").click()
+        box = wait.until(seen.element_to_be_clickable((By.CSS_SELECTOR, ".composer textarea")))
+        box.send_keys("Hello, is anyone there?")
+        browser.find_element(By.CSS_SELECTOR, ".composer .send").click()
+        shows("#pane-body", "Hello, is anyone there?")
+
+        # App Home is published when opened; its button opens the report form.
+        browser.find_element(By.CSS_SELECTOR, ".side-link[data-pane='home']").click()
+        shows("#pane-body", "Steward: the conduct desk")
+        browser.find_element(By.CSS_SELECTOR, "[data-action-id='home_report']").click()
+        form = wait.until(seen.visibility_of_element_located(modal))
+        assert "Report a concern" in form.text
+        form.find_element(By.CSS_SELECTOR, "header [data-act='close-view']").click()
+        wait.until(seen.invisibility_of_element_located(modal))
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+    finally:
+        output = steward.stop()
+    assert steward.process.returncode == 0, output
