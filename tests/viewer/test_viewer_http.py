@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from slack_sdk import WebClient
 
 from slackapp.emulator import DEFAULT_SEED, SlackEmulator
 from steward.cli import print_addresses, sample_report_command
@@ -164,3 +165,15 @@ def test_the_banner_prints_the_viewer_first_with_the_readmes_sample_report(
     command = sample_report_command("127.0.0.1", 8025, "conduct@example.org")
     assert f"  {sample_report_command('127.0.0.1', 8025, settings.conduct_address)}" in lines
     assert command in (ROOT / "README.md").read_text()
+
+
+def test_an_ephemeral_message_is_shown_only_to_its_reader_as_the_apps() -> None:
+    with SlackEmulator() as emulator:
+        client = WebClient(base_url=emulator.api_url, token=emulator.bot_token)
+        client.chat_postEphemeral(channel="G_STAFF", user="U_STEW2", text="Only *you* see this.")
+        robin = parts(emulator, "as=U_STEW2&pane=G_STAFF")["pane-body"]["html"]
+        assert '<div class="ephemeral-note">Only visible to you</div>' in robin
+        assert '<span class="author">Steward</span>' in robin
+        assert "Only <b>you</b> see this." in robin
+        sam = parts(emulator, "as=U_STEW1&pane=G_STAFF")["pane-body"]["html"]
+        assert "see this" not in sam

@@ -150,8 +150,10 @@ class WorkspacePage:
                 return '<div class="empty">No messages with the app yet. Say hello below.</div>'
             return '<div class="empty">This channel is not visible to this person.</div>'
         messages = [self.message(channel, m) for m in channel["messages"]]
+        # Only apps post ephemeral messages; ``user`` names who may see one, not its author.
+        app = {"bot_id": self.state["bot"]["bot_id"]}
         messages += [
-            self.message(channel, m, ephemeral=True)
+            self.message(channel, {**m, **app}, ephemeral=True)
             for m in channel.get("ephemeral") or []
             if m.get("user") == self.place.user
         ]
