@@ -50,11 +50,14 @@ class Surface:
         return (self.values.get(block_id) or {}).get(action_id)
 
 
+def objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects in a list that an app wrote; anything else in it is skipped."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def render_blocks(blocks: Any, surface: Surface) -> str:
     """Every block in order; an unknown type says so instead of vanishing."""
-    if not isinstance(blocks, list):
-        return ""
-    return "".join(render_block(b, surface) for b in blocks if isinstance(b, dict))
+    return "".join(render_block(b, surface) for b in objects(blocks))
 
 
 def render_block(block: dict[str, Any], surface: Surface) -> str:
@@ -104,11 +107,7 @@ def _divider(block: dict[str, Any], surface: Surface) -> str:
 
 
 def _actions(block: dict[str, Any], surface: Surface) -> str:
-    elements = "".join(
-        action_element(e, block, surface)
-        for e in block.get("elements") or []
-        if isinstance(e, dict)
-    )
+    elements = "".join(action_element(e, block, surface) for e in objects(block.get("elements")))
     return f'<div class="bk-actions">{elements}</div>'
 
 
@@ -144,9 +143,7 @@ def _rich_text(block: dict[str, Any], surface: Surface) -> str:
 
 def _rich_elements(elements: Any, surface: Surface) -> str:
     out = []
-    for element in elements or []:
-        if not isinstance(element, dict):
-            continue
+    for element in objects(elements):
         kind = element.get("type")
         inner = _rich_inline(element.get("elements"), surface)
         if kind == "rich_text_section":
@@ -159,8 +156,7 @@ def _rich_elements(elements: Any, surface: Surface) -> str:
             tag = "ol" if element.get("style") == "ordered" else "ul"
             items = "".join(
                 f"<li>{_rich_inline(i.get('elements'), surface)}</li>"
-                for i in element.get("elements") or []
-                if isinstance(i, dict)
+                for i in objects(element.get("elements"))
             )
             out.append(f"<{tag}>{items}</{tag}>")
     return "".join(out)
@@ -168,9 +164,7 @@ def _rich_elements(elements: Any, surface: Surface) -> str:
 
 def _rich_inline(elements: Any, surface: Surface) -> str:
     out = []
-    for element in elements or []:
-        if not isinstance(element, dict):
-            continue
+    for element in objects(elements):
         kind = element.get("type")
         if kind == "text":
             piece = esc(element.get("text")).replace("\n", "<br>")
@@ -224,9 +218,9 @@ def _option_json(option: dict[str, Any]) -> str:
 
 
 def _options(element: dict[str, Any]) -> list[dict[str, Any]]:
-    options = [o for o in element.get("options") or [] if isinstance(o, dict)]
-    for group in element.get("option_groups") or []:
-        options += [o for o in group.get("options") or [] if isinstance(o, dict)]
+    options = objects(element.get("options"))
+    for group in objects(element.get("option_groups")):
+        options += objects(group.get("options"))
     return options
 
 
@@ -371,7 +365,8 @@ def _select(
             for o in _options(element)
         ]
     multiple = kind.startswith("multi_")
-    rows = [] if multiple else ['<option value="">Select an item</option>']
+    prompt = plain_text(element.get("placeholder")) if element.get("placeholder") else ""
+    rows = [] if multiple else [f'<option value="">{prompt or "Select an item"}</option>']
     if kind == "overflow":
         rows = ['<option value="">⋯</option>']
     for value, label, option in pairs:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .blocks import Surface, render_blocks
+from .blocks import Surface, objects, render_blocks
 from .mailbox import Mailbox
 from .mrkdwn import Names, esc, mrkdwn, plain_text
 
@@ -49,7 +49,7 @@ class WorkspacePage:
         self.place = place
         self.mailbox = mailbox
         self.names = Names(state["users"], state["channels"], state["bot"])
-        self.shortcuts = [s for s in state["bot"].get("shortcuts") or [] if isinstance(s, dict)]
+        self.shortcuts = objects(state["bot"].get("shortcuts"))
         self.dm_id = state["dms"].get(place.user)
 
     # -- what the user can see ---------------------------------------------------------
@@ -260,8 +260,7 @@ class WorkspacePage:
         content = self.content(message)
         files = "".join(
             f'<span class="file">📄 {esc(f.get("title") or f.get("name") or f.get("id"))}</span>'
-            for f in message.get("files") or []
-            if isinstance(f, dict)
+            for f in objects(message.get("files"))
         )
         summary = "" if in_thread or ephemeral else self._thread_link(message)
         tools = "" if ephemeral else self._tools(channel, message, in_thread)
