@@ -233,3 +233,32 @@ def test_the_case_root_shows_its_buttons_with_their_values() -> None:
 def test_plain_text_is_escaped_and_keeps_emoji_unless_told_not_to() -> None:
     assert plain_text({"type": "plain_text", "text": "<b> :zzz:"}) == "&lt;b&gt; 💤"
     assert plain_text({"type": "plain_text", "text": ":zzz:", "emoji": False}) == ":zzz:"
+
+
+def test_every_steward_form_and_home_renders_without_an_unknown_element() -> None:
+    from slackapp.blocks.decision_forms import (
+        appeal_decision_modal,
+        appeal_modal,
+        decision_modal,
+        late_appeal_modal,
+    )
+    from slackapp.blocks.home import HomeCase, home_view
+    from slackapp.blocks.steward_forms import ask_modal, reply_modal
+
+    case = HomeCase("COC-1", "amber-heron", "triage", "2026-11-30", "U_STEW1", "ack by Tuesday")
+    views = [
+        decision_modal(1, "COC-1", "30"),
+        appeal_decision_modal(1, "COC-1"),
+        late_appeal_modal(1, "COC-1"),
+        appeal_modal(1, "COC-1"),
+        reply_modal(1, "COC-1", "email", anonymous=False),
+        ask_modal(1, "COC-1", "email"),
+        home_view([case], [case]),
+    ]
+    for view in views:
+        html = render_blocks(view["blocks"], Surface(NAMES))
+        assert "bk-unknown" not in html, view
+    decision = render_blocks(decision_modal(1, "COC-1", "30")["blocks"], Surface(NAMES))
+    assert 'type="date" data-action-id="ban_until" data-block-id="ban_until"' in decision
+    home = render_blocks(home_view([case], [case])["blocks"], Surface(NAMES))
+    assert '<span class="mention">@Sam Steward</span>' in home
