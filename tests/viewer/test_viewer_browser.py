@@ -203,6 +203,7 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
             )
         )
         assert browser.find_elements(By.CSS_SELECTOR, "#pane-body img, #pane-body script") == []
+        shot("5-outbound-mail.png")
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
     finally:
@@ -239,7 +240,7 @@ def test_a_member_reports_a_message_posts_in_a_thread_and_a_dm_and_uses_app_home
         form = wait.until(seen.visibility_of_element_located(modal))
         assert "You are reporting a message by @blair in general" in form.text
         assert "people like Alex should not be allowed" in form.text
-        browser.save_screenshot(str(artifacts / "5-report-this-message.png"))
+        browser.save_screenshot(str(artifacts / "6-report-this-message.png"))
         form.find_element(By.CSS_SELECTOR, "footer [data-act='close-view']").click()
         wait.until(seen.invisibility_of_element_located(modal))
 
@@ -247,9 +248,12 @@ def test_a_member_reports_a_message_posts_in_a_thread_and_a_dm_and_uses_app_home
         message = browser.find_element(By.CSS_SELECTOR, ".msg[data-ts='1700000200.000200']")
         message.find_element(By.CSS_SELECTOR, ".thread-link").click()
         box = wait.until(seen.element_to_be_clickable((By.CSS_SELECTOR, ".thread textarea")))
-        box.send_keys("Let us keep it kind, please.", Keys.ENTER)
-        shows("#thread-body", "Let us keep it kind, please.")
+        attack = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+        box.send_keys("Let us keep it kind, please. " + attack, Keys.ENTER)
+        shows("#thread-body", "Let us keep it kind, please. " + attack)  # shown as text
         shows("#pane-body", "2 replies")
+        assert browser.find_elements(By.CSS_SELECTOR, "#thread-body img, #thread-body script") == []
+        assert browser.execute_script("return window.pwned === undefined;")
 
         # A direct message to the app.
         browser.find_element(By.CSS_SELECTOR, ".side-link[data-pane='dm']").click()

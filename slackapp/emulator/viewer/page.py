@@ -177,9 +177,9 @@ class WorkspacePage:
         if not letters:
             return '<div class="empty">No mail has been sent yet.</div>'
         cards = []
-        for letter in letters:
+        for number, letter in enumerate(letters):
             cards.append(
-                '<details class="letter"><summary>'
+                f'<details class="letter"{" open" if number == 0 else ""}><summary>'
                 f'<span class="subject">{esc(letter.subject or "(no subject)")}</span>'
                 f'<span class="meta">to {esc(letter.to)} · {letter.sent:%H:%M:%S}</span>'
                 "</summary>"
