@@ -36,6 +36,7 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",  # containers often have a small /dev/shm
     "--window-size=1440,900",
 )
 WAIT = 20
@@ -47,8 +48,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not download anything
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not download anything
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
