@@ -184,6 +184,14 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
         root = browser.find_elements(By.CSS_SELECTOR, "#pane-body .msg")[-1]
         assert root.find_elements(By.CSS_SELECTOR, "[data-action-id='case_claim']") == []
         assert browser.execute_script("return window.stillTheSamePage === true;")
+        # View report: a button that opens a modal, for stewards only.
+        root.find_element(By.CSS_SELECTOR, "button[data-action-id='case_view_report']").click()
+        form = wait.until(seen.visibility_of_element_located((By.CSS_SELECTOR, "form.modal")))
+        assert "mocking my accent" in form.text and "COC-2" in form.text
+        shot("4-view-report.png")
+        form.find_element(By.CSS_SELECTOR, "[data-act='close-view']").click()
+        wait.until(seen.invisibility_of_element_located((By.CSS_SELECTOR, "form.modal")))
+        root = browser.find_elements(By.CSS_SELECTOR, "#pane-body .msg")[-1]
         root.find_element(By.CSS_SELECTOR, ".thread-link").click()
         wait.until(
             seen.text_to_be_present_in_element(
@@ -192,7 +200,7 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
         )
 
         # 5. The screenshot the README opens with.
-        final = shot("4-claimed-thread.png")
+        final = shot("5-claimed-thread.png")
         if os.environ.get("STEWARD_UPDATE_SCREENSHOT") == "1":
             shutil.copyfile(final, Path(__file__).resolve().parents[2] / "docs" / "viewer.png")
 
@@ -204,7 +212,7 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
             )
         )
         assert browser.find_elements(By.CSS_SELECTOR, "#pane-body img, #pane-body script") == []
-        shot("5-outbound-mail.png")
+        shot("6-outbound-mail.png")
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
     finally:
@@ -241,7 +249,7 @@ def test_a_member_reports_a_message_posts_in_a_thread_and_a_dm_and_uses_app_home
         form = wait.until(seen.visibility_of_element_located(modal))
         assert "You are reporting a message by @blair in general" in form.text
         assert "people like Alex should not be allowed" in form.text
-        browser.save_screenshot(str(artifacts / "6-report-this-message.png"))
+        browser.save_screenshot(str(artifacts / "7-report-this-message.png"))
         form.find_element(By.CSS_SELECTOR, "footer [data-act='close-view']").click()
         wait.until(seen.invisibility_of_element_located(modal))
 
