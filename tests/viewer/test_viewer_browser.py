@@ -109,15 +109,31 @@ class Steward:
 def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
     tmp_path: Path, database_url: str, browser, artifacts: Path
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as seen
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     steward = Steward(tmp_path, database_url)
     wait = WebDriverWait(browser, WAIT)
+    root = "#pane-body .msg:last-child"
 
     def text_of(selector: str) -> str:
         return browser.find_element(By.CSS_SELECTOR, selector).text
+
+    def press(selector: str) -> None:
+        """Click, again if the page swapped the element for a newer copy meanwhile."""
+
+        def click(driver: object) -> bool:
+            browser.find_element(By.CSS_SELECTOR, selector).click()
+            return True
+
+        WebDriverWait(browser, WAIT, ignored_exceptions=[StaleElementReferenceException]).until(
+            click
+        )
+
+    def shows(selector: str, text: str) -> None:
+        wait.until(seen.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
 
     def shot(name: str) -> Path:
         path = artifacts / name
@@ -137,7 +153,7 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
         assert "conduct-stewards" in text_of("#pane-head")
         browser.execute_script("window.stillTheSamePage = true;")
         subprocess.run(command, shell=True, check=True, cwd=tmp_path, timeout=30)
-        wait.until(seen.text_to_be_present_in_element((By.CSS_SELECTOR, "#pane-body"), "COC-1"))
+        shows("#pane-body", "COC-1")
         staff_window = browser.current_window_handle
 
         # 1. Alex files a report through the page, in a second window.
@@ -150,7 +166,7 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
         assert "Report a concern" in form.text
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         error = "#modal .bk-input[data-block-id='what'] .bk-error"
-        wait.until(seen.text_to_be_present_in_element((By.CSS_SELECTOR, error), "what happened"))
+        shows(error, "what happened")
         shot("1-report-form-inline-error.png")
         form = browser.find_element(By.CSS_SELECTOR, "form.modal")
         form.find_element(By.CSS_SELECTOR, "textarea[data-action-id='what']").send_keys(
@@ -165,39 +181,31 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait.until(seen.invisibility_of_element_located((By.CSS_SELECTOR, "form.modal")))
         browser.find_element(By.CSS_SELECTOR, ".side-link[data-pane='dm']").click()
-        wait.until(seen.text_to_be_present_in_element((By.CSS_SELECTOR, "#pane-body"), "COC-2"))
+        shows("#pane-body", "COC-2")
         shot("2-reporter-dm.png")
 
         # 2. The staff window, never reloaded, shows the new case thread.
         browser.switch_to.window(staff_window)
-        wait.until(seen.text_to_be_present_in_element((By.CSS_SELECTOR, "#pane-body"), "COC-2"))
+        shows(root, "COC-2")
+        shows(root, "Claimed by: nobody yet")
         assert browser.execute_script("return window.stillTheSamePage === true;")
-        root = browser.find_elements(By.CSS_SELECTOR, "#pane-body .msg")[-1]
-        assert "COC-2" in root.text and "Claimed by: nobody yet" in root.text
         assert "mocking my accent" not in browser.page_source  # metadata only in the channel
         shot("3-staff-channel.png")
 
         # 3. Sam claims it; 4. the root message updates in place.
-        root.find_element(By.CSS_SELECTOR, "button[data-action-id='case_claim']").click()
-        claimed = (By.CSS_SELECTOR, "#pane-body .msg:last-child")
-        wait.until(seen.text_to_be_present_in_element(claimed, "Claimed by: @sam (steward)"))
-        root = browser.find_elements(By.CSS_SELECTOR, "#pane-body .msg")[-1]
-        assert root.find_elements(By.CSS_SELECTOR, "[data-action-id='case_claim']") == []
+        press(f"{root} button[data-action-id='case_claim']")
+        shows(root, "Claimed by: @sam (steward)")
+        assert browser.find_elements(By.CSS_SELECTOR, f"{root} [data-action-id='case_claim']") == []
         assert browser.execute_script("return window.stillTheSamePage === true;")
         # View report: a button that opens a modal, for stewards only.
-        root.find_element(By.CSS_SELECTOR, "button[data-action-id='case_view_report']").click()
+        press(f"{root} button[data-action-id='case_view_report']")
         form = wait.until(seen.visibility_of_element_located((By.CSS_SELECTOR, "form.modal")))
         assert "mocking my accent" in form.text and "COC-2" in form.text
         shot("4-view-report.png")
-        form.find_element(By.CSS_SELECTOR, "[data-act='close-view']").click()
+        press("form.modal [data-act='close-view']")
         wait.until(seen.invisibility_of_element_located((By.CSS_SELECTOR, "form.modal")))
-        root = browser.find_elements(By.CSS_SELECTOR, "#pane-body .msg")[-1]
-        root.find_element(By.CSS_SELECTOR, ".thread-link").click()
-        wait.until(
-            seen.text_to_be_present_in_element(
-                (By.CSS_SELECTOR, "#thread-body"), "claimed this case"
-            )
-        )
+        press(f"{root} .thread-link")
+        shows("#thread-body", "claimed this case")
 
         # 5. The screenshot the README opens with.
         final = shot("5-claimed-thread.png")
@@ -206,11 +214,7 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
 
         # The acknowledgement of the emailed report is in the outbound mail pane.
         browser.find_element(By.CSS_SELECTOR, ".side-link[data-pane='mail']").click()
-        wait.until(
-            seen.text_to_be_present_in_element(
-                (By.CSS_SELECTOR, "#pane-body"), "jordan@example.net"
-            )
-        )
+        shows("#pane-body", "jordan@example.net")
         assert browser.find_elements(By.CSS_SELECTOR, "#pane-body img, #pane-body script") == []
         shot("6-outbound-mail.png")
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]

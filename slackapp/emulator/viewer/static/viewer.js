@@ -8,8 +8,8 @@
   const me = () => body.dataset.user;
   const digests = {};
   const errorsByView = {};
-  let refreshing = false;
-  let again = false;
+  let chain = Promise.resolve();
+  let queued = null;
 
   document.querySelectorAll("[data-digest]").forEach((el) => {
     digests[el.id] = el.dataset.digest;
@@ -23,15 +23,16 @@
     toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
   }
 
+  // Calls the control API, then waits for the page to show what it changed.
   async function api(path, payload) {
     body.classList.add("busy");
+    let data = {};
     try {
       const response = await fetch(path, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(payload),
       });
-      let data = {};
       try { data = await response.json(); } catch (err) { data = {}; }
       if (!response.ok || data.ok === false) {
         toast(`Slack refused: ${data.error || response.status}${data.detail ? ` (${data.detail})` : ""}`);
@@ -40,14 +41,13 @@
       } else if (data.status >= 400) {
         toast(`The app answered HTTP ${data.status}`);
       }
-      return data;
     } catch (err) {
       toast("The emulator is not reachable.");
-      return {};
     } finally {
       body.classList.remove("busy");
-      refresh();
     }
+    await refresh();
+    return data;
   }
 
   // -- staying current ------------------------------------------------------------------
@@ -63,9 +63,17 @@
     });
   }
 
-  async function refresh() {
-    if (refreshing) { again = true; return; }
-    refreshing = true;
+  // One poll at a time; a caller gets a poll that starts after its call, so it sees
+  // everything that happened before it asked.
+  function refresh() {
+    if (!queued) {
+      queued = chain.then(() => { queued = null; return poll(); });
+      chain = queued;
+    }
+    return queued;
+  }
+
+  async function poll() {
     try {
       const response = await fetch(`/_viewer/parts${location.search}`, { cache: "no-store" });
       const data = await response.json();
@@ -82,9 +90,6 @@
       }
     } catch (err) {
       body.classList.add("offline");
-    } finally {
-      refreshing = false;
-      if (again) { again = false; refresh(); }
     }
   }
 
