@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"steward emulator: {err}", file=sys.stderr)
         return 1
     print("Slack emulator running", flush=True)
+    print(f"  Viewer:      {emulator.url}/", flush=True)
     print(f"  Web API:     {emulator.api_url}", flush=True)
     print(f"  Control API: {emulator.control_url}", flush=True)
     print(f"  State:       {emulator.control_url}state", flush=True)

@@ -17,6 +17,7 @@ from .interactions import ControlError, Controller
 from .limits import Faults, RateLimiter
 from .scopes import resolve_scopes
 from .server import EmulatorHTTPServer
+from .viewer import Viewer
 from .webapi import WebApi
 from .workspace import Workspace
 
@@ -70,6 +71,7 @@ class SlackEmulator:
             on_bot_message=self.controller.echo_bot_message,
             scopes=resolve_scopes(scopes),
         )
+        self.viewer = Viewer(self.workspace)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -81,6 +83,7 @@ class SlackEmulator:
         self._server = EmulatorHTTPServer(
             (self.host, self.port), self.webapi, self.controller, self._control_ops()
         )
+        self._server.viewer = self.viewer
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
