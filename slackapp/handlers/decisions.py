@@ -167,8 +167,9 @@ def _submit(
             apply(ctx, session, case, user, values)
     except (DecisionError, NotAllowed) as exc:
         block = forms.error_block(str(exc), getattr(exc, "field", None))
-        if block not in values:
-            block = next(iter(values))
+        inputs = [b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"]
+        if block not in inputs:
+            block = "outcome" if "outcome" in inputs else next(iter(values))
         ack(response_action="errors", errors={block: safe_message(exc)})
         return
     ack()
