@@ -168,3 +168,13 @@ def test_policy_show_prints_the_code_in_force(
         "conduct@pytorch.org within 30 days of its notice." in out
     )
     assert "  The stewards will review an appeal, and their decision on it is final." in out
+
+
+def test_the_readme_example_is_a_valid_code(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index("```yaml\nname: example-guild") + len("```yaml\n")
+    path = tmp_path / "guild.yaml"
+    path.write_text(readme[start : readme.index("```", start)])
+    code = read_file(path)
+    assert code.appeal.window_days == 14 and code.hearing_required
+    assert code.timing(Settings()).ack_hours == 12
