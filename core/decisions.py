@@ -281,7 +281,12 @@ def record_decision(
     to_reported = {**context, "message": message_to_reported}
     notices = [(p, "decision_reported", to_reported) for p in reported]
     if reporter is not None:
-        to_reporter = {**context, "message": message_to_reporter}
+        told = (
+            f"\nWhat was decided: {summary(decision, code)}.\n"
+            if code.tell_reporter_outcome
+            else ""
+        )
+        to_reporter = {**context, "message": message_to_reporter, "outcome_for_reporter": told}
         notices.insert(0, (reporter, "decision_reporter", to_reporter))
     _send_notices(
         session,

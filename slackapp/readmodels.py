@@ -149,6 +149,8 @@ def _entry_extra(data: dict) -> list[str]:
         extra.append("sent from a different address than the one on record")
     if data.get("automatic"):
         extra.append(f"automatic mail: {data['automatic']}")
+    if data.get("public_statement"):
+        extra.append(f"public statement: {data['public_statement']}")
     if data.get("defects"):
         extra.append(f"{len(data['defects'])} MIME defects recorded")
     return extra

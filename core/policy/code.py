@@ -121,6 +121,8 @@ class Code:
     checklist: tuple[Step, ...]
     hearing_required: bool
     deadlines: Deadlines
+    # Whether the reporter's notice states the outcome, not only that there is one.
+    tell_reporter_outcome: bool = False
     version: str = ""
 
     def community_name(self, settings: Settings) -> str:

@@ -46,6 +46,7 @@ TOP_FIELDS = (
     "appeal",
     "checklist",
     "hear_reported_before_decision",
+    "tell_reporter_outcome",
     "deadlines",
 )
 DEADLINE_FIELDS = {
@@ -135,6 +136,7 @@ def parse(data: Any, *, source: str = "", default_name: str = "custom") -> Code:
         appeal=_appeal(check, data),
         checklist=_checklist(check, data),
         hearing_required=check.flag(data, "hear_reported_before_decision", "", False),
+        tell_reporter_outcome=check.flag(data, "tell_reporter_outcome", "", False),
         deadlines=_deadlines(check, data),
     )
     if check.problems:
@@ -174,6 +176,7 @@ def as_data(code: Code) -> dict[str, Any]:
         },
         "checklist": [vars(s).copy() for s in code.checklist],
         "hear_reported_before_decision": code.hearing_required,
+        "tell_reporter_outcome": code.tell_reporter_outcome,
         "deadlines": {
             key: getattr(code.deadlines, attr)
             for key, attr in DEADLINE_FIELDS.items()

@@ -150,6 +150,9 @@ def describe(code: Code, settings: Settings) -> str:
         "The reported person must be heard before a decision: "
         + ("yes" if code.hearing_required else "no")
     )
+    lines.append(
+        "The reporter is told what was decided: " + ("yes" if code.tell_reporter_outcome else "no")
+    )
     timing = code.timing(settings)
     lines += [
         "",

@@ -84,7 +84,7 @@ def test_a_malformed_file_names_every_field_that_is_wrong(tmp_path: Path) -> Non
         read_file(path)
     assert caught.value.problems == [
         "colour: unknown field (known: name, title, url, community, report, decisions, "
-        "appeal, checklist, hear_reported_before_decision, deadlines)",
+        "appeal, checklist, hear_reported_before_decision, tell_reporter_outcome, deadlines)",
         "report.categories[0].id: is required: lower-case letters, digits and '_', "
         "starting with a letter, at most 32",
         "decisions[0].end_date: must be never, optional or required",
@@ -103,7 +103,7 @@ def test_steward_refuses_to_start_with_a_malformed_file(
     assert capsys.readouterr().err == (
         f"steward: STEWARD_CODE_OF_CONDUCT: {path}: colour: unknown field (known: name, "
         "title, url, community, report, decisions, appeal, checklist, "
-        "hear_reported_before_decision, deadlines) (and 4 more)\n"
+        "hear_reported_before_decision, tell_reporter_outcome, deadlines) (and 4 more)\n"
     )
 
 

@@ -288,6 +288,7 @@ def test_act_warns_or_bans_may_post_a_public_comment_and_has_no_appeal(stack: St
         assert decision.public_statement == "We have acted on a report about the meetup."
     words = notice(stack, REPORTED)
     assert "- A warning for a minor violation. Repeating it may lead to a ban." in words
+    assert "What was decided" not in notice(stack, REPORTER)
     assert (
         "The Alliance of Civic Technologists Code of Conduct provides no appeal, so this "
         "decision is final." in words
@@ -320,6 +321,10 @@ def test_all_tech_is_human_appeals_go_to_the_leadership_with_no_window(stack: St
         assert "final" not in words and has_appeal_button(stack, user)
     # The reporter is told the final action; an appeal reopens the case for review.
     assert "- A warning. Until the date below" in notice(stack, REPORTED)
+    assert (
+        "What was decided: Warning, with no contact for a set period; no contact until "
+        in notice(stack, REPORTER)
+    )
     appeal(stack, REPORTER, "A warning is not enough.")
     assert status(stack) == "appeal_review"
     assert "The code of conduct does not make their answer final." in notice(stack, REPORTER)
