@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from core import cases as case_service
 from core.clock import human_exact
 from core.db import Database
-from core.decisions import appeal_deadline, record_decision
+from core.decisions import appeal_deadline, latest_decision
 from core.export import case_detail
 from core.models import ConductCode
 from core.policy import load_code
 from core.settings import Settings
 from tests.followups.conftest import dms, open_case
+from tests.followups.test_decisions import decide
 
 CODE = """\
 title: the Example Code, {edition}
@@ -32,24 +33,18 @@ appeal:
 """
 
 
+def decided(db: Database, settings: Settings, case_id: int) -> tuple[object, object]:
+    """Decide the case; when the decision was made, and when its appeal window closes."""
+    decide(db, settings, case_id)
+    with db.session() as session:
+        decision = latest_decision(session, case_id)
+        assert decision is not None
+        return decision.created_at, decision.appeal_deadline
+
+
 def write(path: Path, edition: str, days: int) -> None:
     path.write_text(CODE.format(edition=edition, days=days))
     load_code.cache_clear()  # as a restart would
-
-
-def decide(db: Database, settings: Settings, case_id: int) -> tuple[object, object]:
-    with db.session() as session:
-        case = case_service.get_case(session, case_id)
-        decision = record_decision(
-            session,
-            settings,
-            case,
-            "U_STEW1",
-            "warning",
-            message_to_reported="Please stop.",
-            message_to_reporter="We acted.",
-        )
-        return decision.created_at, decision.appeal_deadline
 
 
 def test_an_old_case_keeps_its_version_after_the_file_changes(
@@ -62,13 +57,13 @@ def test_an_old_case_keeps_its_version_after_the_file_changes(
     write(path, "second edition", 10)
     second = open_case(db, settings)
     try:
-        decided_at, window = decide(db, settings, first)
+        decided_at, window = decided(db, settings, first)
         assert window == appeal_deadline(30, decided_at)  # type: ignore[arg-type]
         old = [n["text"] for n in dms(db, "decision_notice") if n["user"] == "U_BLAIR"][-1]
         assert "- A warning from the Example Guild, first edition." in old
         assert "The stewards applied the Example Code, first edition." in old
         assert f"in writing to the Guild council until {human_exact(window)}." in old  # type: ignore[arg-type]
-        decided_at, window = decide(db, settings, second)
+        decided_at, window = decided(db, settings, second)
         assert window == appeal_deadline(10, decided_at)  # type: ignore[arg-type]
         new = [n["text"] for n in dms(db, "decision_notice") if n["user"] == "U_BLAIR"][-1]
         assert "- A warning from the Example Guild, second edition." in new

@@ -96,6 +96,18 @@ def decide(stack: Stack, values: dict[str, Any]) -> dict[str, Any]:
     return {"view": opened["views"][0], "answer": answer}
 
 
+def refused_without(
+    stack: Stack, outcome: str, field: str, error: str, term: dict[str, Any]
+) -> dict[str, Any]:
+    """The outcome without the term its code requires is refused beside that field;
+    with the term it is recorded. Returns the decision modal as the steward saw it."""
+    decided = decide(stack, messages(outcome))
+    assert decided["answer"]["errors"] == {field: error}
+    again = decide(stack, messages(outcome, term=term))
+    assert again["answer"]["view_closed"] is True
+    return decided["view"]
+
+
 def notice(stack: Stack, user: str) -> str:
     """The words of the latest DM to `user`, as the sections show them."""
     last = stack.dm_messages(user)[-1]
@@ -239,13 +251,13 @@ def test_openinfra_asks_danger_first_hears_the_accused_and_states_no_appeal(
     assert [(d["step"], d["done"]) for d in audited] == [("danger", True), ("hear", True)]
     # Avoiding contact is one of its actions, and it needs its no-contact term.
     until = (utcnow() + timedelta(days=90)).date().isoformat()
-    decided = decide(stack, messages("avoid_contact"))
-    assert decided["answer"]["errors"] == {
-        "no_contact_until": "This outcome (Avoid all interaction and proximity) needs a "
-        "no-contact term."
-    }
-    decided = decide(stack, messages("avoid_contact", term=date("no_contact_until", until)))
-    assert decided["answer"]["view_closed"] is True
+    refused_without(
+        stack,
+        "avoid_contact",
+        "no_contact_until",
+        "This outcome (Avoid all interaction and proximity) needs a no-contact term.",
+        date("no_contact_until", until),
+    )
     # No appeal: the decision closes the case, with no appeal window and no button.
     assert status(stack) == "closed"
     assert decision_times(stack)[1] is None
@@ -301,13 +313,13 @@ def test_all_tech_is_human_appeals_go_to_the_leadership_with_no_window(stack: St
     form = report(stack, category="funds", extra=text("q_context", "It happened twice."))
     assert "funds" in options(form, "category") and "q_context" in input_ids(form)
     until = (utcnow() + timedelta(days=30)).date().isoformat()
-    decided = decide(stack, messages("warning"))
-    assert decided["answer"]["errors"] == {
-        "no_contact_until": "This outcome (Warning, with no contact for a set period) needs "
-        "a no-contact term."
-    }
-    decided = decide(stack, messages("warning", term=date("no_contact_until", until)))
-    assert decided["answer"]["view_closed"] is True
+    refused_without(
+        stack,
+        "warning",
+        "no_contact_until",
+        "This outcome (Warning, with no contact for a set period) needs a no-contact term.",
+        date("no_contact_until", until),
+    )
     # No window: the case closes with the decision and no deadline is set.
     assert status(stack) == "closed"
     assert decision_times(stack)[1] is None
@@ -340,20 +352,21 @@ def test_ai_alliance_warning_carries_a_no_contact_term_and_bans_have_a_period(
     stack: Stack,
 ) -> None:
     report(stack, category="privacy")
-    decided = decide(stack, messages("temporary_ban"))
-    assert options(decided["view"], "outcome") == [
+    ends = (utcnow() + timedelta(days=60)).date().isoformat()
+    view = refused_without(
+        stack,
+        "temporary_ban",
+        "ban_until",
+        "This outcome (Temporary ban for a set period) needs an end date.",
+        date("ban_until", ends),
+    )
+    assert options(view, "outcome") == [
         "no_violation",
         "correction",
         "warning",
         "temporary_ban",
         "permanent_ban",
     ]
-    assert decided["answer"]["errors"] == {
-        "ban_until": "This outcome (Temporary ban for a set period) needs an end date."
-    }
-    ends = (utcnow() + timedelta(days=60)).date().isoformat()
-    decided = decide(stack, messages("temporary_ban", ends=date("ban_until", ends)))
-    assert decided["answer"]["view_closed"] is True
     assert status(stack) == "closed"
     words = notice(stack, REPORTED)
     assert "- A temporary ban from all interaction with the AI Alliance, until " in words
