@@ -130,6 +130,11 @@ def decision_times(stack: Stack) -> tuple[Any, Any]:
         return decision.created_at, decision.appeal_deadline
 
 
+def closed_without_window(stack: Stack) -> bool:
+    """The decision closed the case at once: its code gives no appeal window."""
+    return status(stack) == "closed" and decision_times(stack)[1] is None
+
+
 def appeal(stack: Stack, user: str, words: str) -> None:
     dm = stack.emulator.state()["dms"][user]
     last = stack.dm_messages(user)[-1]
@@ -259,8 +264,7 @@ def test_openinfra_asks_danger_first_hears_the_accused_and_states_no_appeal(
         date("no_contact_until", until),
     )
     # No appeal: the decision closes the case, with no appeal window and no button.
-    assert status(stack) == "closed"
-    assert decision_times(stack)[1] is None
+    assert closed_without_window(stack)
     words = notice(stack, REPORTED)
     assert (
         "The OpenInfra Foundation Code of Conduct provides no appeal, so this decision is final."
@@ -312,17 +316,11 @@ def test_act_warns_or_bans_may_post_a_public_comment_and_has_no_appeal(stack: St
 def test_all_tech_is_human_appeals_go_to_the_leadership_with_no_window(stack: Stack) -> None:
     form = report(stack, category="funds", extra=text("q_context", "It happened twice."))
     assert "funds" in options(form, "category") and "q_context" in input_ids(form)
-    until = (utcnow() + timedelta(days=30)).date().isoformat()
-    refused_without(
-        stack,
-        "warning",
-        "no_contact_until",
-        "This outcome (Warning, with no contact for a set period) needs a no-contact term.",
-        date("no_contact_until", until),
-    )
+    no_contact = date("no_contact_until", (utcnow() + timedelta(days=30)).date().isoformat())
+    error = "This outcome (Warning, with no contact for a set period) needs a no-contact term."
+    refused_without(stack, "warning", "no_contact_until", error, no_contact)
     # No window: the case closes with the decision and no deadline is set.
-    assert status(stack) == "closed"
-    assert decision_times(stack)[1] is None
+    assert closed_without_window(stack)
     for user in (REPORTER, REPORTED):
         words = notice(stack, user)
         assert (
@@ -367,7 +365,7 @@ def test_ai_alliance_warning_carries_a_no_contact_term_and_bans_have_a_period(
         "temporary_ban",
         "permanent_ban",
     ]
-    assert status(stack) == "closed"
+    assert closed_without_window(stack)
     words = notice(stack, REPORTED)
     assert "- A temporary ban from all interaction with the AI Alliance, until " in words
     assert "The AI Alliance Code of Conduct provides no appeal, so this decision is final." in words
