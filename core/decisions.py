@@ -1,9 +1,10 @@
-"""Decisions on the enforcement ladder, and the final decision on an appeal.
+"""Decisions among the options of the case's code of conduct, and the decision on an appeal.
 
 A decision is what the codes of conduct promise: documented (the rationale is
 kept, for the stewards only), told to the reporter and to the reported person
-(each notice recorded exactly as sent), and open to appeal for a stated window
-whose exact end every notice gives. The appeal decision closes the case for good.
+(each notice recorded exactly as sent, naming the code), and open to appeal as
+that code says: for a window whose exact end every notice gives, with no time
+limit, or not at all. The appeal decision closes the case.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from core.notices import HOW_TO_APPEAL, send_notice
 from core.notify import Notice
 from core.policy import Code, Need
 from core.policy.record import case_code
-from core.policy.wording import appeal_section, code_line, final_line
+from core.policy.wording import appeal_section, capital, code_line, final_line
 from core.settings import Settings
 from core.status import Status
 
@@ -146,7 +147,7 @@ def check_heard(session: Session, code: Code, case: Case) -> None:
         step = next((s for s in code.checklist if s.hears_reported), None)
         how = f" or tick “{step.text}” on the checklist" if step else ""
         raise DecisionError(
-            f"{_capital(code.title)} requires hearing the reported person before any "
+            f"{capital(code.title)} requires hearing the reported person before any "
             f"decision. Ask for their side and wait for their answer{how}, then decide.",
             "outcome",
         )
@@ -590,10 +591,6 @@ def _send_notices(
 def _require_message(needed: bool, message: str, whom: str) -> None:
     if needed and not (message or "").strip():
         raise DecisionError(f"Write the message to {whom}.")
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _result_line(result: str) -> str:

@@ -38,7 +38,7 @@ def appeal_section(code: Code, deadline: datetime | None, how_to_appeal: str) ->
 
 def no_appeal(code: Code) -> str:
     rule = code.appeal
-    title = _capital(code.title)
+    title = capital(code.title)
     if rule.reconsideration:
         return (
             f"{title} provides no appeal. If you think something was missed, you may ask "
@@ -87,7 +87,7 @@ def decision_hint(code: Code, settings: Settings) -> str:
     rule = code.appeal
     if not rule.allowed:
         return (
-            f"Both people are told the outcome. {_capital(code.title)} provides no appeal, "
+            f"Both people are told the outcome. {capital(code.title)} provides no appeal, "
             "so the case closes with the decision."
         )
     days = rule.window(settings)
@@ -106,7 +106,8 @@ def _manner(rule: AppealRule) -> str:
     return (" in writing" if rule.in_writing else "") + (f" to {rule.to}" if rule.to else "")
 
 
-def _capital(text: str) -> str:
+def capital(text: str) -> str:
+    """A title that opens a sentence: "the X Code" becomes "The X Code"."""
     return text[:1].upper() + text[1:]
 
 
