@@ -91,6 +91,7 @@ class Settings:
     ack_rate_per_hour: int = 5
     community_name: str = "the community"
     emulator_port: int = 3001
+    code_of_conduct: str = "contributor-covenant-2.1"
 
     @property
     def conduct_domain(self) -> str:
@@ -158,4 +159,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         ack_rate_per_hour=_int("STEWARD_ACK_RATE_PER_HOUR", 5),
         community_name=_env("STEWARD_COMMUNITY_NAME", "the community") or "",
         emulator_port=_int("STEWARD_EMULATOR_PORT", 3001),
+        code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
     )

@@ -92,7 +92,7 @@ class SlackDeliverer:
             case = session.get(Case, item.case_id)
             if case is None:
                 raise PermanentDeliveryError("case not found")
-            facts = root_facts(session, case)
+            facts = root_facts(session, case, self.ctx.settings)
             channel, ts = case.slack_channel, case.slack_thread_ts
             if not ts:
                 channel = self.channel_for(case)
@@ -160,7 +160,7 @@ class SlackDeliverer:
         steward = self.ctx.stewards.is_steward(user)
         with self.db.session() as session:
             own = own_cases(session, user)
-            cases = open_cases(session, user) if steward else None
+            cases = open_cases(session, user, self.ctx.settings) if steward else None
         self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
         return f"home:{user}"
 

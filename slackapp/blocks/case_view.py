@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.policy import CATEGORIES, label
 from slackapp.blocks.common import (
     Block,
     actions,
@@ -75,13 +74,14 @@ class CaseReport:
     snapshot: dict[str, Any] | None
     entries: list[EntryLine]
     attachments: list[str]
+    category_label: str = "-"
 
 
 def report_pages(report: CaseReport) -> list[list[Block]]:
     """Every block the report needs, cut into modal-sized pages."""
     blocks: list[Block] = [
         header(f"{report.ref} · {report.code_name}"),
-        section(f"*Status:* {report.status}   *Category:* {label(CATEGORIES, report.category)}"),
+        section(f"*Status:* {report.status}   *Category:* {report.category_label}"),
     ]
     if report.facts:
         blocks += sections("\n".join(escape(f) for f in report.facts))
