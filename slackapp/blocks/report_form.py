@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.policy import CATEGORIES, CONTACT_PREFERENCES, Option
-from slackapp.blocks.common import Block, context, escape, modal, plain, section
+from slackapp.blocks.common import Block, clip, context, escape, modal, plain, section
 
 CALLBACK_ID = "report_form"
 LIMITS = {"what": 3000, "when": 200, "where": 200, "people_text": 1000, "email": 254}
@@ -136,8 +136,8 @@ def report_modal(
 def snapshot_blocks(snapshot: dict[str, Any]) -> list[Block]:
     """The reported message as it was, shown back to the reporter in the form."""
     author = snapshot.get("user") or snapshot.get("bot_id") or "someone"
-    channel = snapshot.get("channel_name") or snapshot.get("channel") or "a conversation"
-    excerpt = escape(snapshot.get("text") or "")[:2500]
+    channel = escape(snapshot.get("channel_name") or snapshot.get("channel") or "a conversation")
+    excerpt = clip(snapshot.get("text") or "", 2500)
     return [
         context(f"You are reporting a message by <@{author}> in {channel}:"),
         section(f">{excerpt}" if excerpt else "_(the message has no text)_"),

@@ -149,7 +149,7 @@ def notice_blocks(
 ) -> list[Block]:
     blocks = [section(line)]
     if disclosed_text:
-        blocks += text_sections(disclosed_text)[:45]
+        blocks += text_sections(disclosed_text, mentions=False)[:45]
     if snooze_deadline is not None:
         value = str(snooze_deadline)
         blocks.append(

@@ -20,7 +20,7 @@ from typing import Any
 
 from .blockkit import BlockKitError, find_element, validate_message_blocks, validate_view
 from .signing import AppAnswer, post_event, post_interaction
-from .workspace import SlackError, Workspace
+from .workspace import SlackError, Workspace, rich_text_elements, wire_text
 
 VERIFICATION_TOKEN = "emulator-verification-token"
 RESPONSE_URL_TTL = 30 * 60
@@ -489,17 +489,14 @@ class Controller:
             message: dict[str, Any] = {
                 "type": "message",
                 "user": user,
-                "text": text,
+                "text": wire_text(text),
                 "client_msg_id": str(uuid.uuid4()),
                 "blocks": [
                     {
                         "type": "rich_text",
                         "block_id": secrets.token_urlsafe(3),
                         "elements": [
-                            {
-                                "type": "rich_text_section",
-                                "elements": [{"type": "text", "text": text}],
-                            }
+                            {"type": "rich_text_section", "elements": rich_text_elements(text)}
                         ],
                     }
                 ],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import re
 import secrets
 import threading
 import time
@@ -29,6 +30,42 @@ DERIVED_MESSAGE_KEYS = (
     "parent_user_id",
     "thread_ts",
 )
+
+
+# What a Slack client turns "@Blair" or "#general" into before it sends a message.
+MENTION = re.compile(r"<@([UW][A-Z0-9_]+)>|<#([CG][A-Z0-9_]+)>")
+
+
+def _escape(typed: str) -> str:
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def wire_text(typed: str) -> str:
+    """A message as Slack stores and delivers it: `&`, `<` and `>` as entities, except in
+    the mentions the client inserted (written `<@U123>` or `<#C123>` by whoever posts)."""
+    out, last = [], 0
+    for match in MENTION.finditer(typed):
+        out += [_escape(typed[last : match.start()]), match.group(0)]
+        last = match.end()
+    out.append(_escape(typed[last:]))
+    return "".join(out)
+
+
+def rich_text_elements(typed: str) -> list[dict[str, Any]]:
+    """The rich_text section Slack adds to a typed message; its text is *not* escaped."""
+    elements: list[dict[str, Any]] = []
+    last = 0
+    for match in MENTION.finditer(typed):
+        if match.start() > last:
+            elements.append({"type": "text", "text": typed[last : match.start()]})
+        if match.group(1):
+            elements.append({"type": "user", "user_id": match.group(1)})
+        else:
+            elements.append({"type": "channel", "channel_id": match.group(2)})
+        last = match.end()
+    if last < len(typed) or not elements:
+        elements.append({"type": "text", "text": typed[last:]})
+    return elements
 
 
 class SlackError(Exception):

@@ -22,6 +22,7 @@ from slackapp.readmodels import (
     latest_open_case_asking,
     latest_open_case_reported_by,
 )
+from slackapp.text import from_slack
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def steward_message(ctx: SlackContext, event: dict[str, Any], user: str) -> None
             return
         if _seen(session, event):
             return
-        actions.steward_note(session, case, user, event.get("text") or "", _dedupe(event))
+        actions.steward_note(session, case, user, from_slack(event.get("text")), _dedupe(event))
 
 
 def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> None:
@@ -78,7 +79,7 @@ def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> Non
             session,
             case,
             party,
-            event.get("text") or "",
+            from_slack(event.get("text")),
             source=Source.SLACK,
             kind=EntryKind.REPORTER_MESSAGE
             if role == Role.REPORTER

@@ -26,6 +26,7 @@ from core.people import Contact
 from slackapp.blocks import report_form
 from slackapp.context import SlackContext
 from slackapp.intake import record_submission
+from slackapp.text import from_slack
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def message_snapshot(body: dict[str, Any]) -> dict[str, Any]:
     message = body.get("message") or {}
     channel = body.get("channel") or {}
     return {
-        "text": message.get("text") or "",
+        "text": from_slack(message.get("text")),
         "user": message.get("user"),
         "bot_id": message.get("bot_id"),
         "username": message.get("username"),
