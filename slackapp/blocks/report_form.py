@@ -46,8 +46,19 @@ def _text_input(multiline: bool = False, placeholder: str | None = None) -> Bloc
     return element
 
 
-def _users() -> Block:
-    return {"type": "multi_users_select", "placeholder": plain("Choose people")}
+def _users(initial: list[str] | None = None) -> Block:
+    element: Block = {"type": "multi_users_select", "placeholder": plain("Choose people")}
+    if initial:
+        element["initial_users"] = initial
+    return element
+
+
+def reported_author(snapshot: dict[str, Any] | None) -> list[str]:
+    """The reported message's author, suggested as the reported person (a member, not an
+    app); the reporter can remove them before sending."""
+    if not snapshot or snapshot.get("bot_id") or not snapshot.get("user"):
+        return []
+    return [snapshot["user"]]
 
 
 def report_modal(
@@ -75,7 +86,7 @@ def report_modal(
         ),
         _input("when", "When did it happen?", _text_input(placeholder="e.g. Tuesday evening")),
         _input("where", "Where did it happen?", _text_input(placeholder="a channel, event, DM...")),
-        _input("reported_users", "Who are you reporting?", _users()),
+        _input("reported_users", "Who are you reporting?", _users(reported_author(snapshot))),
         _input("affected_users", "Who was affected?", _users()),
         _input("witness_users", "Did anyone else see it?", _users()),
         _input(

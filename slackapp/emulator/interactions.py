@@ -28,6 +28,37 @@ RESPONSE_URL_USES = 5
 SELECT_TYPES = ("static_select", "external_select", "overflow", "radio_buttons")
 
 
+# How each input element's initial value appears in state.values when nobody changed it.
+INITIAL_STATE = {
+    "initial_value": "value",
+    "initial_users": "selected_users",
+    "initial_user": "selected_user",
+    "initial_option": "selected_option",
+    "initial_options": "selected_options",
+    "initial_date": "selected_date",
+    "initial_conversation": "selected_conversation",
+    "initial_conversations": "selected_conversations",
+    "initial_channel": "selected_channel",
+    "initial_channels": "selected_channels",
+}
+
+
+def initial_values(view: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack reports for inputs left as the app filled them in: a submission
+    carries the initial value of every input the user did not touch."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        element = block.get("element") if isinstance(block, dict) else None
+        if not isinstance(element, dict) or block.get("type") != "input":
+            continue
+        state = {
+            INITIAL_STATE[k]: copy.deepcopy(v) for k, v in element.items() if k in INITIAL_STATE
+        }
+        if state and block.get("block_id") and element.get("action_id"):
+            values[block["block_id"]] = {element["action_id"]: {"type": element["type"], **state}}
+    return values
+
+
 class ControlError(Exception):
     """A control request that a real user could not have made (HTTP 4xx/5xx)."""
 
@@ -276,6 +307,7 @@ class Controller:
             if record["view"]["type"] != "modal":
                 raise ControlError(409, "not_a_modal", "only modals can be submitted")
             self._check_values(record["view"], values)
+            values = {**initial_values(record["view"]), **values}
             record["view"]["state"] = {"values": copy.deepcopy(values)}
             view = copy.deepcopy(record["view"])
         trigger_id = self.ws.issue_trigger(user, "view_submission")
