@@ -273,6 +273,23 @@ class MessageSnapshot(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SnapshotFile(Base):
+    """A file of a reported message, fetched when the report form opened (files get
+    deleted too). It becomes an attachment of the case when the report is filed."""
+
+    __tablename__ = "snapshot_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("message_snapshots.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    original_filename: Mapped[str | None] = mapped_column(String(1024))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Decision(Base):
     """A decision on the enforcement ladder, or (stage `appeal`) the final word on an appeal.
 

@@ -25,6 +25,7 @@ from core.db import Database
 from core.models import Submission
 from slackapp.blocks.report_form import ReportAnswers
 from slackapp.context import SlackContext
+from slackapp.files import Evidence, fetch_evidence
 
 log = logging.getLogger(__name__)
 
@@ -130,24 +131,43 @@ class SubmissionProcessor:
             for submission_id in self._pending_ids():
                 self._wait_for_a_lull()
                 try:
+                    payload = self._payload(submission_id)
+                    if payload is None:
+                        continue
+                    answers = ReportAnswers(**payload["answers"])
+                    evidence = self._evidence(answers, payload.get("snapshot"))
                     with self.ctx.db.session() as session:
                         row = session.get(Submission, submission_id)
                         if row is None or row.processed_at is not None:
                             continue
-                        payload = dict(row.payload)
                         row.case_id = file_case(
                             self.ctx,
                             session,
                             payload["user"],
-                            ReportAnswers(**payload["answers"]),
+                            answers,
                             row.key,
                             payload.get("snapshot"),
+                            evidence,
                         )
                         row.processed_at = utcnow()
                         opened += 1
                 except Exception as exc:  # noqa: BLE001 - keep the rest of the queue moving
                     self._failed(submission_id, exc)
         return opened
+
+    def _payload(self, submission_id: int) -> dict[str, Any] | None:
+        with self.ctx.db.session() as session:
+            row = session.get(Submission, submission_id)
+            if row is None or row.processed_at is not None:
+                return None
+            return dict(row.payload)
+
+    def _evidence(self, answers: ReportAnswers, snapshot_token: str | None) -> Evidence:
+        """Files are fetched before the case's transaction opens, never under its lock."""
+        from slackapp.handlers.reporting import wait_for_snapshot_files
+
+        wait_for_snapshot_files(self.ctx, snapshot_token)
+        return fetch_evidence(self.ctx.client, self.ctx.settings, answers.files)
 
     def _pending_ids(self) -> list[int]:
         with self.ctx.db.session() as session:

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.policy import CATEGORIES, CONTACT_PREFERENCES, Option
 from slackapp.blocks.common import Block, clip, context, escape, modal, plain, section
+from slackapp.files import file_refs, size_text
 
 CALLBACK_ID = "report_form"
 LIMITS = {"what": 3000, "when": 200, "where": 200, "people_text": 1000, "email": 254}
@@ -61,8 +62,23 @@ def reported_author(snapshot: dict[str, Any] | None) -> list[str]:
     return [snapshot["user"]]
 
 
+def _evidence(max_files: int, max_bytes: int) -> Block:
+    """Slack's file input: screenshots are the most common evidence in a chat community."""
+    most = max(1, min(10, max_files))
+    return _input(
+        "evidence",
+        "Screenshots or other files",
+        {"type": "file_input", "max_files": most},
+        hint=f"Up to {most} files of {size_text(max_bytes)} each. Only the stewards see them.",
+    )
+
+
 def report_modal(
-    snapshot: dict[str, Any] | None = None, snapshot_token: str | None = None
+    snapshot: dict[str, Any] | None = None,
+    snapshot_token: str | None = None,
+    *,
+    max_files: int = 10,
+    max_bytes: int = 5 * 1024 * 1024,
 ) -> Block:
     blocks: list[Block] = [
         section(
@@ -84,6 +100,7 @@ def report_modal(
             "What kind of behaviour was it?",
             {"type": "static_select", "options": _options(CATEGORIES)},
         ),
+        _evidence(max_files, max_bytes),
         _input("when", "When did it happen?", _text_input(placeholder="e.g. Tuesday evening")),
         _input("where", "Where did it happen?", _text_input(placeholder="a channel, event, DM...")),
         _input("reported_users", "Who are you reporting?", _users(reported_author(snapshot))),
@@ -170,6 +187,7 @@ class ReportAnswers:
     anonymous: bool = False
     contact: str = "slack_dm"
     email: str | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
@@ -201,6 +219,7 @@ def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
         anonymous=selected("anonymous") == "yes",
         contact=selected("contact") or "slack_dm",
         email=text_of("email"),
+        files=file_refs(field_of("evidence").get("files")),
     )
 
 
