@@ -15,7 +15,9 @@ def text(value: str, kind: str = "mrkdwn") -> dict[str, Any]:
 
 
 def plain(value: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": value, "emoji": True}
+    """A plain_text object; Slack reads `&`, `<` and `>` as entities there too, so the
+    value is escaped once (see `escape_plain`)."""
+    return {"type": "plain_text", "text": escape_plain(value), "emoji": True}
 
 
 def section(value: str, **extra: Any) -> Block:

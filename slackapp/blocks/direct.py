@@ -12,6 +12,7 @@ from slackapp.blocks.common import (
     Block,
     actions,
     button,
+    clip,
     context,
     escape,
     section,
@@ -115,7 +116,7 @@ def _plain_text(text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
                 button("Appeal this decision", "case_appeal", str(d["case_id"])),
             )
         )
-    return body.split("\n", 1)[0][:150] or "A message from the stewards", blocks
+    return clip(body.split("\n", 1)[0], 150) or "A message from the stewards", blocks
 
 
 BUILDERS = {
