@@ -23,7 +23,7 @@ from core.cases import ReportDraft, Role, Source, open_case
 from core.clock import count_text, human
 from core.codenames import new_token
 from core.deadlines import DeadlineKind, next_pending
-from core.models import Attachment, MessageSnapshot, SnapshotFile
+from core.models import STORED_FILE_COLUMNS, Attachment, MessageSnapshot, SnapshotFile
 from core.people import Contact
 from slackapp.blocks import report_form
 from slackapp.context import SlackContext
@@ -231,13 +231,7 @@ def _snapshot_attachments(
         {
             "case_id": case_id,
             "entry_id": entry_id,
-            "filename": f.filename,
-            "original_filename": f.original_filename,
-            "content_type": f.content_type,
-            "size": f.size,
-            "sha256": f.sha256,
-            "content": f.content,
-            "created_at": f.created_at,
+            **{c: getattr(f, c) for c in STORED_FILE_COLUMNS},
         }
         for f in held
     ]
