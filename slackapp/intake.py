@@ -128,12 +128,9 @@ class SubmissionProcessor:
 
         opened = 0
         with self._lock:
-            for submission_id in self._pending_ids():
+            for submission_id, payload in self._pending():
                 self._wait_for_a_lull()
                 try:
-                    payload = self._payload(submission_id)
-                    if payload is None:
-                        continue
                     answers = ReportAnswers(**payload["answers"])
                     evidence = self._evidence(answers, payload.get("snapshot"))
                     with self.ctx.db.session() as session:
@@ -155,30 +152,25 @@ class SubmissionProcessor:
                     self._failed(submission_id, exc)
         return opened
 
-    def _payload(self, submission_id: int) -> dict[str, Any] | None:
-        with self.ctx.db.session() as session:
-            row = session.get(Submission, submission_id)
-            if row is None or row.processed_at is not None:
-                return None
-            return dict(row.payload)
-
     def _evidence(self, answers: ReportAnswers, snapshot_token: str | None) -> Evidence:
         """Files are fetched before the case's transaction opens, never under its lock."""
         from slackapp.handlers.reporting import wait_for_snapshot_files
 
-        wait_for_snapshot_files(self.ctx, snapshot_token)
+        if snapshot_token:
+            wait_for_snapshot_files(self.ctx, snapshot_token)
         return fetch_evidence(self.ctx.client, self.ctx.settings, answers.files)
 
-    def _pending_ids(self) -> list[int]:
+    def _pending(self) -> list[tuple[int, dict[str, Any]]]:
+        """Waiting submissions with their forms: files can be fetched before each case's
+        transaction without reading the row twice."""
         with self.ctx.db.session() as session:
-            return list(
-                session.scalars(
-                    select(Submission.id)
-                    .where(Submission.processed_at.is_(None))
-                    .where(Submission.attempts < MAX_ATTEMPTS)
-                    .order_by(Submission.id)
-                )
+            rows = session.execute(
+                select(Submission.id, Submission.payload)
+                .where(Submission.processed_at.is_(None))
+                .where(Submission.attempts < MAX_ATTEMPTS)
+                .order_by(Submission.id)
             )
+            return [(row.id, dict(row.payload)) for row in rows]
 
     def _failed(self, submission_id: int, exc: Exception) -> None:
         log.exception("could not open a case from submission %s", submission_id)
