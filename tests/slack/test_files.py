@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core import cases as case_service
 from core.models import Attachment, MessageSnapshot
+from slackapp.emulator import signed_headers
 from tests.slack.conftest import Stack, eventually, form_values
 from tests.slack.test_casework import click, root_of
 from tests.slack.test_text import texts
@@ -218,3 +219,38 @@ def test_files_info_sees_only_what_the_bot_may(stack: Stack) -> None:
     shared = upload(stack, "ours.png", PNG, channel=stack.emulator.bot_user_id)["file"]
     info = client.files_info(file=shared["id"])["file"]
     assert (info["name"], info["size"], info["mimetype"]) == ("ours.png", len(PNG), "image/png")
+
+
+def test_a_file_share_event_that_names_only_the_file_still_keeps_it(stack: Stack) -> None:
+    """Slack may send a shared file as `{id, file_access: check_file_info}` alone; the
+    file is then looked up with files.info."""
+    stack.report()
+    shared = upload(stack, "proof.png", PNG, channel=stack.emulator.bot_user_id)
+    assert eventually(lambda: len(attachments(stack)) == 1)
+    event = {
+        **shared["message"],
+        "ts": "1800000000.000100",
+        "event_ts": "1800000000.000100",
+        "files": [{"id": shared["file"]["id"], "file_access": "check_file_info"}],
+    }
+    envelope = {
+        "token": "legacy",
+        "team_id": "T_STEWARD",
+        "api_app_id": "A_STEWARD",
+        "type": "event_callback",
+        "event_id": "Ev_FILE_ONLY",
+        "event_time": 1800000000,
+        "event": event,
+    }
+    body = json.dumps(envelope).encode()
+    headers = signed_headers(stack.settings.slack_signing_secret or "", body, "application/json")
+    request = urllib.request.Request(stack.web.events_url, data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert eventually(lambda: len(attachments(stack)) == 2)
+    assert attachments(stack)[1] == (
+        "proof.png",
+        len(PNG),
+        hashlib.sha256(PNG).hexdigest(),
+        "reporter_message",
+    )
