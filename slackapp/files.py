@@ -14,6 +14,7 @@ downloaded, and a download is cut off one byte past the limit.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import urllib.error
 import urllib.request
@@ -57,6 +58,21 @@ class Evidence:
         if self.refused:
             summary.update(limit=size_text(self.max_bytes), count=self.max_count)
         return summary
+
+    @classmethod
+    def unavailable(cls, files: Any) -> Evidence:
+        """Every file refused as unreadable: what a failed fetch still owes the reporter."""
+        return cls(
+            refused=[
+                RefusedAttachment(
+                    r["name"],
+                    r["mimetype"] or "application/octet-stream",
+                    r["size"] or 0,
+                    "unavailable",
+                )
+                for r in file_refs(files)
+            ]
+        )
 
     def __bool__(self) -> bool:
         return bool(self.kept or self.refused)
@@ -153,6 +169,6 @@ def _download(url: str, token: str, max_bytes: int, content_type: str) -> bytes 
                 log.warning("a Slack file download was answered with a web page")
                 return None
             return response.read(max_bytes + 1)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         log.warning("a Slack file could not be downloaded (%s)", type(exc).__name__)
         return None

@@ -128,7 +128,11 @@ def keep_snapshot_files(
     open, and hold them with the snapshot until the report is filed."""
     if not snapshot.get("files"):
         return
-    evidence = fetch_evidence(client, ctx.settings, snapshot["files"])
+    try:
+        evidence = fetch_evidence(client, ctx.settings, snapshot["files"])
+    except Exception:  # noqa: BLE001 - the report must not wait for files that never come
+        log.exception("a reported message's files could not be fetched")
+        evidence = Evidence.unavailable(snapshot["files"])
     with ctx.db.session() as session:
         row = session.scalars(select(MessageSnapshot).where(MessageSnapshot.token == token)).first()
         if row is None:
