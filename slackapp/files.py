@@ -153,6 +153,9 @@ def _info(client: WebClient, ref: dict[str, Any]) -> dict[str, Any]:
     except SlackApiError as exc:
         log.warning("files.info failed (%s)", exc.response.get("error"))
         return {}
+    except (OSError, ValueError) as exc:
+        log.warning("files.info could not be reached (%s)", type(exc).__name__)
+        return {}
     file = answer.get("file")
     return file if isinstance(file, dict) else {}
 
