@@ -138,8 +138,8 @@ def keep_snapshot_files(
         if row is None:
             return
         for kept in attachment_rows(0, 0, evidence.kept):
-            del kept["case_id"], kept["entry_id"]
-            session.add(SnapshotFile(snapshot_id=row.id, **kept))
+            columns = {c: kept[c] for c in STORED_FILE_COLUMNS}
+            session.add(SnapshotFile(snapshot_id=row.id, **columns))
         row.data = {**row.data, "files_state": KEPT, **evidence.summary()}
 
 
@@ -173,7 +173,6 @@ def file_case(
     evidence = evidence or Evidence()
     stewards_named = [u for u in answers.reported_users if ctx.stewards.is_steward(u)]
     draft = build_draft(answers, user, dedupe_key, escalate=bool(stewards_named))
-    draft.data.update(evidence.summary())
     opened = open_case(session, draft, settings)
     case = opened.case
     actions.exclude_stewards(session, case, stewards_named, "named in the report")
@@ -186,6 +185,8 @@ def file_case(
         told["files_refused"] += list(snapshot.data.get("files_refused") or [])
     if rows:
         session.execute(insert(Attachment), rows)
+    if told["files_kept"] or told["files_refused"]:
+        opened.report.data = {**(opened.report.data or {}), **told}
     if told["files_refused"]:
         told.update(limit=size_text(settings.max_attachment_bytes), count=settings.max_attachments)
     due = next_pending(session, case.id)

@@ -191,6 +191,9 @@ def test_files_the_app_cannot_read_are_refused_and_the_reporter_told(stack: Stac
         "*Not kept:* meme.txt, because Steward could not fetch it from Slack; "
         "please try sending it again." in dm_text(stack)
     )
+    shown = texts(click(stack, "U_STEW1", "case_view_report", root_of(stack))["views"][0])
+    assert "file not kept: meme.txt (unavailable)" in shown
+    assert "With files: meme.txt (those kept are under *Attachments*)" in shown
 
 
 def test_url_private_needs_the_bot_token(stack: Stack) -> None:
