@@ -166,10 +166,19 @@ def snapshot_blocks(snapshot: dict[str, Any]) -> list[Block]:
     author = snapshot.get("user") or snapshot.get("bot_id") or "someone"
     channel = escape(snapshot.get("channel_name") or snapshot.get("channel") or "a conversation")
     excerpt = clip(snapshot.get("text") or "", 2500)
-    return [
+    blocks = [
         context(f"You are reporting a message by <@{author}> in {channel}:"),
         section(f">{excerpt}" if excerpt else "_(the message has no text)_"),
     ]
+    names = [str(f.get("name") or "a file") for f in snapshot.get("files") or []]
+    if names:
+        listed = clip(", ".join(names), 1800)
+        blocks.append(
+            context(
+                f"With {len(names)} file(s): {listed}. Steward keeps a copy where it can, and tells you which."
+            )
+        )
+    return blocks
 
 
 @dataclass

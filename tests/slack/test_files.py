@@ -160,6 +160,10 @@ def test_a_reported_messages_files_are_snapshotted(stack: Stack) -> None:
     )
     opened = stack.emulator.message_shortcut("U_ALEX", "C_GENERAL", posted["ts"], "report_message")
     [form] = opened["views"]
+    assert (
+        "With 1 file(s): meme.txt. Steward keeps a copy where it can, and tells you which."
+        in texts(form)
+    )
 
     def held() -> bool:
         with stack.db.session() as session:
