@@ -175,7 +175,8 @@ def snapshot_blocks(snapshot: dict[str, Any]) -> list[Block]:
         listed = clip(", ".join(names), 1800)
         blocks.append(
             context(
-                f"With {len(names)} file(s): {listed}. Steward keeps a copy where it can, and tells you which."
+                f"With {len(names)} file(s): {listed}. "
+                "Steward keeps a copy where it can, and tells you which."
             )
         )
     return blocks
