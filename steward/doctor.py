@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from core.db import Database
 from core.settings import Settings
+from slackapp.delivery import channel_is_private
 
 
 @dataclass
@@ -97,11 +98,11 @@ def _channel(client: WebClient, name: str, channel: str | None, bot: str) -> Che
         )
         return Check(name, not required, hint)
     try:
-        info = client.conversations_info(channel=channel)["channel"]
+        private = channel_is_private(client, channel)
     except SlackApiError as exc:
         error = exc.response.get("error")
         return Check(name, False, f"{channel}: {error} (is the bot invited? is it private?)")
-    if not info.get("is_private"):
+    if not private:
         return Check(name, False, f"{channel} is PUBLIC: Steward refuses to post cases there")
     members = _members(client, channel)
     if bot not in members:
