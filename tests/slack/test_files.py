@@ -261,3 +261,20 @@ def test_a_file_share_event_that_names_only_the_file_still_keeps_it(stack: Stack
         hashlib.sha256(PNG).hexdigest(),
         "reporter_message",
     )
+
+
+def test_without_files_read_nothing_can_be_fetched(stack: Stack) -> None:
+    """An installation that was not granted files:read (say, an old manifest)."""
+    file = upload(stack, "proof.png", PNG, channel=stack.emulator.bot_user_id)["file"]
+    webapi = stack.emulator.webapi
+    assert webapi.scopes is not None and "files:read" in webapi.scopes
+    webapi.scopes = webapi.scopes - {"files:read"}
+    with pytest.raises(SlackApiError) as refused:
+        stack.slack.client.files_info(file=file["id"])
+    assert refused.value.response["error"] == "missing_scope"
+    assert refused.value.response["needed"] == "files:read"
+    headers = {"Authorization": f"Bearer {stack.emulator.bot_token}"}
+    request = urllib.request.Request(file["url_private"], headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(request, timeout=5)
+    assert (denied.value.code, denied.value.read()) == (403, b"missing_scope")
