@@ -176,6 +176,7 @@ class SlackEmulator:
             "submit": self.submit,
             "click": self.click,
             "post": self.post,
+            "upload": self.upload,
             "open_home": self.open_home,
             "faults": self.faults,
             "rate_limit": self.rate_limit,
@@ -233,6 +234,21 @@ class SlackEmulator:
         self, user: str, channel: str, text: str, thread_ts: str | None = None
     ) -> dict[str, Any]:
         return self.controller.post(user, channel, text, thread_ts)
+
+    def upload(
+        self,
+        user: str,
+        filename: str,
+        content: str | None = None,
+        content_base64: str | None = None,
+        mimetype: str | None = None,
+        channel: str | None = None,
+        text: str | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        return self.controller.upload(
+            user, filename, content, content_base64, mimetype, channel, text, thread_ts
+        )
 
     def open_home(self, user: str, wait: float | None = None) -> dict[str, Any]:
         return self.controller.open_home(user, wait)

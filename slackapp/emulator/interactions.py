@@ -10,6 +10,7 @@ that the app opened in response without polling.
 
 from __future__ import annotations
 
+import base64
 import copy
 import secrets
 import threading
@@ -20,12 +21,43 @@ from typing import Any
 
 from .blockkit import BlockKitError, find_element, validate_message_blocks, validate_view
 from .signing import AppAnswer, post_event, post_interaction
-from .workspace import SlackError, Workspace
+from .workspace import SlackError, Workspace, rich_text_elements, wire_text
 
 VERIFICATION_TOKEN = "emulator-verification-token"
 RESPONSE_URL_TTL = 30 * 60
 RESPONSE_URL_USES = 5
 SELECT_TYPES = ("static_select", "external_select", "overflow", "radio_buttons")
+
+
+# How each input element's initial value appears in state.values when nobody changed it.
+INITIAL_STATE = {
+    "initial_value": "value",
+    "initial_users": "selected_users",
+    "initial_user": "selected_user",
+    "initial_option": "selected_option",
+    "initial_options": "selected_options",
+    "initial_date": "selected_date",
+    "initial_conversation": "selected_conversation",
+    "initial_conversations": "selected_conversations",
+    "initial_channel": "selected_channel",
+    "initial_channels": "selected_channels",
+}
+
+
+def initial_values(view: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack reports for inputs left as the app filled them in: a submission
+    carries the initial value of every input the user did not touch."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        element = block.get("element") if isinstance(block, dict) else None
+        if not isinstance(element, dict) or block.get("type") != "input":
+            continue
+        state = {
+            INITIAL_STATE[k]: copy.deepcopy(v) for k, v in element.items() if k in INITIAL_STATE
+        }
+        if state and block.get("block_id") and element.get("action_id"):
+            values[block["block_id"]] = {element["action_id"]: {"type": element["type"], **state}}
+    return values
 
 
 class ControlError(Exception):
@@ -265,6 +297,25 @@ class Controller:
                         400, "invalid_values", f"{block_id}.{action_id} needs a type"
                     )
 
+    def _with_files(self, user: str, values: dict[str, Any]) -> dict[str, Any]:
+        """A file input's state carries full file objects, as Slack sends them; the files
+        become readable by the app once the form is submitted. Tests may give ids only."""
+        values = copy.deepcopy(values)
+        for actions in values.values():
+            for state in actions.values():
+                if state.get("type") != "file_input":
+                    continue
+                objects = []
+                for item in state.get("files") or []:
+                    file_id = item.get("id") if isinstance(item, dict) else item
+                    record = self.ws.files.get(file_id) if isinstance(file_id, str) else None
+                    if record is None or record["user"] != user:
+                        raise ControlError(400, "file_not_found", f"{user} has no file {file_id!r}")
+                    record["app_access"] = True
+                    objects.append(self.ws.file_object(record, self.base_url()))
+                state["files"] = objects
+        return values
+
     def submit(
         self, user: str, view_id: str, values: Any = None, wait: float | None = None
     ) -> dict[str, Any]:
@@ -276,6 +327,7 @@ class Controller:
             if record["view"]["type"] != "modal":
                 raise ControlError(409, "not_a_modal", "only modals can be submitted")
             self._check_values(record["view"], values)
+            values = {**initial_values(record["view"]), **self._with_files(user, values)}
             record["view"]["state"] = {"values": copy.deepcopy(values)}
             view = copy.deepcopy(record["view"])
         trigger_id = self.ws.issue_trigger(user, "view_submission")
@@ -475,9 +527,70 @@ class Controller:
     ) -> dict[str, Any]:
         """A user's message, stored and delivered as a ``message`` event if the bot can see it.
 
-        ``channel`` may be the bot's user ID, meaning the user's DM with the bot.
+        ``channel`` may be the bot's user ID, meaning the user's DM with the bot. ``text``
+        is what the user typed; it is stored and delivered escaped, as Slack does.
         """
         self._user(user)
+        return self._user_message(user, channel, thread_ts, self._typed(text))
+
+    def upload(
+        self,
+        user: str,
+        filename: str,
+        content: str | None = None,
+        content_base64: str | None = None,
+        mimetype: str | None = None,
+        channel: str | None = None,
+        text: str | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        """A user uploads a file. With ``channel`` it is shared there as a ``file_share``
+        message (delivered like ``post``); without, it waits to be added to a modal's file
+        input (give its id in ``submit``'s values)."""
+        self._user(user)
+        if not isinstance(filename, str) or not filename:
+            raise ControlError(400, "invalid_arguments", "filename is required")
+        try:
+            data = (
+                base64.b64decode(content_base64, validate=True)
+                if content_base64 is not None
+                else (content or "").encode("utf-8")
+            )
+        except (ValueError, TypeError):
+            raise ControlError(400, "invalid_arguments", "content_base64 is not base64") from None
+        record = self.ws.add_file(user, filename, data, mimetype)
+        if channel is None:
+            return {"ok": True, "file": self.ws.file_object(record, self.base_url())}
+        fields: dict[str, Any] = {"subtype": "file_share", "upload": True, "display_as_bot": False}
+        fields.update(self._typed(text) if text else {"text": ""})
+        result = self._user_message(user, channel, thread_ts, fields, files=[record])
+        return {**result, "file": result["message"]["files"][0]}
+
+    @staticmethod
+    def _typed(text: str) -> dict[str, Any]:
+        """The fields Slack adds to a message typed in its client."""
+        return {
+            "text": wire_text(text),
+            "client_msg_id": str(uuid.uuid4()),
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": secrets.token_urlsafe(3),
+                    "elements": [
+                        {"type": "rich_text_section", "elements": rich_text_elements(text)}
+                    ],
+                }
+            ],
+        }
+
+    def _user_message(
+        self,
+        user: str,
+        channel: str,
+        thread_ts: str | None,
+        fields: dict[str, Any],
+        files: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         if channel == self.ws.bot["user_id"]:
             channel = self.ws.open_dm(user)[0]["id"]
         with self.ws.lock:
@@ -486,27 +599,14 @@ class Controller:
                 raise ControlError(403, "not_in_channel", f"{user} is not in {channel}")
             if chan["is_archived"]:
                 raise ControlError(409, "is_archived", f"{channel} is archived")
-            message: dict[str, Any] = {
-                "type": "message",
-                "user": user,
-                "text": text,
-                "client_msg_id": str(uuid.uuid4()),
-                "blocks": [
-                    {
-                        "type": "rich_text",
-                        "block_id": secrets.token_urlsafe(3),
-                        "elements": [
-                            {
-                                "type": "rich_text_section",
-                                "elements": [{"type": "text", "text": text}],
-                            }
-                        ],
-                    }
-                ],
-            }
+            message: dict[str, Any] = {"type": "message", "user": user, **fields}
             if thread_ts:
                 self._message(chan, thread_ts)
                 message["thread_ts"] = thread_ts
+            for record in files or []:
+                record["channels"].append(chan["id"])
+            if files:
+                message["files"] = [self.ws.file_object(r, self.base_url()) for r in files]
             stored = self.ws.add_message(chan, message)
             event = self._message_event(chan, stored)
             bot_sees = self.ws.bot["user_id"] in chan["members"]

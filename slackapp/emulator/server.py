@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .interactions import ControlError, Controller
+from .scopes import DOWNLOAD_SCOPE
 from .viewer import Viewer
 from .webapi import WebApi
 
@@ -120,6 +121,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         try:
             if parts[:1] == ["api"] and len(parts) == 2:
                 self._web_api(parts[1], url.query, raw)
+            elif parts[:1] == ["files-pri"] and len(parts) >= 3 and verb == "GET":
+                self._download("/".join(parts[1:]))
             elif parts[:2] == ["upload", "v1"] and len(parts) == 3 and verb == "POST":
                 self._upload(parts[2], raw)
             elif parts[:1] == ["actions"] and len(parts) == 4 and verb == "POST":
@@ -173,6 +176,21 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self._send(200, f"OK - {len(raw)}")
         else:
             self._send(404, "Not Found")
+
+    def _download(self, path: str) -> None:
+        """``url_private`` and ``url_private_download``: bytes for the bot token only."""
+        auth = self.headers.get("Authorization", "")
+        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        webapi = self.server.webapi
+        if bearer == webapi.ws.bot["token"] and not webapi.grants(DOWNLOAD_SCOPE):
+            status, data, content_type = 403, b"missing_scope", "text/plain"
+        else:
+            status, data, content_type = webapi.ws.download(path, bearer)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _control(self, verb: str, name: str, raw: bytes) -> None:
         op = self.server.control_ops.get(name)

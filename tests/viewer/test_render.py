@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from core.policy.loading import load_code
 from slackapp.blocks.report_form import report_modal
 from slackapp.blocks.thread import RootFacts, root_blocks
 from slackapp.emulator.viewer.blocks import Surface, render_blocks
@@ -132,7 +133,7 @@ def test_untrusted_text_never_becomes_markup() -> None:
 
 
 def test_the_report_form_renders_every_input_as_slack_shows_it() -> None:
-    view = report_modal()
+    view = report_modal(load_code("contributor-covenant-2.1"))
     html = render_blocks(view["blocks"], Surface(NAMES))
     assert (
         '<textarea class="bk-textarea" rows="4" data-action-id="what" data-block-id="what"' in html
