@@ -20,6 +20,7 @@ from typing import Any
 
 from .blockkit import BlockKitError, find_element, validate_message_blocks, validate_view
 from .signing import AppAnswer, post_event, post_interaction
+from .socketmode import SocketModeHub
 from .workspace import SlackError, Workspace
 
 VERIFICATION_TOKEN = "emulator-verification-token"
@@ -51,6 +52,7 @@ class Controller:
         self.signing_secret = ""
         self.ack_timeout = 3.0
         self.echo_bot_messages = False
+        self.socket_mode: SocketModeHub | None = None
 
     # -- shared pieces -----------------------------------------------------------------
 
@@ -101,12 +103,19 @@ class Controller:
             }
         return f"{self.base_url()}/actions/{self.ws.team['id']}/{int(time.time())}/{key}"
 
+    def _over_socket(self) -> bool:
+        """A connected Socket Mode app gets everything on its socket instead of over HTTP."""
+        return self.socket_mode is not None and self.socket_mode.connected
+
+    def _app_reachable(self) -> bool:
+        return bool(self.app_url) or self._over_socket()
+
     def _require_app(self) -> str:
         if not self.app_url:
             raise ControlError(409, "no_app_url", "set app_url (the app's /slack/events URL)")
         return self.app_url
 
-    def _record(self, kind: str, detail: str, answer: AppAnswer) -> None:
+    def _record(self, kind: str, detail: str, answer: AppAnswer, transport: str) -> None:
         self.ws.record_delivery(
             {
                 "kind": kind,
@@ -115,14 +124,21 @@ class Controller:
                 "status": answer.status,
                 "elapsed_ms": answer.elapsed_ms,
                 "error": answer.error,
+                "transport": transport,
             }
         )
 
     def _send_interaction(self, payload: dict[str, Any], detail: str) -> AppAnswer:
-        answer = post_interaction(
-            self._require_app(), payload, self.signing_secret, self.ack_timeout
-        )
-        self._record(payload["type"], detail, answer)
+        if self._over_socket():
+            assert self.socket_mode is not None
+            answer = self.socket_mode.deliver("interactive", payload, self.ack_timeout)
+            transport = "socket_mode"
+        else:
+            answer = post_interaction(
+                self._require_app(), payload, self.signing_secret, self.ack_timeout
+            )
+            transport = "http"
+        self._record(payload["type"], detail, answer, transport)
         return answer
 
     def _envelope(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -150,10 +166,16 @@ class Controller:
         }
 
     def _send_event(self, event: dict[str, Any]) -> AppAnswer:
-        answer = post_event(
-            self._require_app(), self._envelope(event), self.signing_secret, self.ack_timeout
-        )
-        self._record("event_callback", event["type"], answer)
+        if self._over_socket():
+            assert self.socket_mode is not None
+            answer = self.socket_mode.deliver("events_api", self._envelope(event), self.ack_timeout)
+            transport = "socket_mode"
+        else:
+            answer = post_event(
+                self._require_app(), self._envelope(event), self.signing_secret, self.ack_timeout
+            )
+            transport = "http"
+        self._record("event_callback", event["type"], answer, transport)
         return answer
 
     def _wait_for_trigger(self, trigger_id: str, wait: float) -> list[dict[str, Any]]:
@@ -517,7 +539,7 @@ class Controller:
             "message": copy.deepcopy(event),
             "delivered": False,
         }
-        if bot_sees and self.app_url:
+        if bot_sees and self._app_reachable():
             answer = self._send_event(event)
             result.update(answer.as_dict())
             result["delivered"] = answer.status is not None
@@ -536,7 +558,7 @@ class Controller:
 
     def echo_bot_message(self, channel: dict[str, Any], rendered: dict[str, Any]) -> None:
         """Slack also sends the bot its own messages (with bot_id); optional here."""
-        if not (self.echo_bot_messages and self.app_url):
+        if not (self.echo_bot_messages and self._app_reachable()):
             return
         event = {
             **rendered,

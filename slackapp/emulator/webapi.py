@@ -24,6 +24,7 @@ from .blockkit import (
     validate_view,
 )
 from .limits import Faults, RateLimiter
+from .socketmode import APP_LEVEL_METHODS, connection_token_error
 from .workspace import SlackError, Workspace
 
 MAX_VIEW_STACK = 3
@@ -185,8 +186,9 @@ class WebApi:
             token = params.text("token")
         if not token:
             return ApiResponse(200, {"ok": False, "error": "not_authed"})
-        if token != self.ws.bot["token"]:
-            return ApiResponse(200, {"ok": False, "error": "invalid_auth"})
+        refusal = connection_token_error(self.ws.bot, token, method in APP_LEVEL_METHODS)
+        if refusal is not None:
+            return ApiResponse(200, refusal.body())
         channel_key = params.text("channel") or params.text("channel_id") or ""
         retry_after = self.rate_limiter.check(method, channel_key)
         if retry_after is not None:
