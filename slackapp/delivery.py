@@ -26,6 +26,7 @@ from slackapp.blocks.thread import (
     root_text,
     snooze_target,
 )
+from slackapp.channels import not_private_reason
 from slackapp.context import SlackContext
 from slackapp.readmodels import open_cases, own_cases, root_facts
 
@@ -74,16 +75,19 @@ class SlackDeliverer:
         return channel
 
     def require_private(self, channel: str) -> None:
+        """Refuse anything but a private channel; only a private answer is remembered,
+        so a channel made private later is picked up at the next retry."""
         with self._lock:
-            known = self._private.get(channel)
-        if known is None:
-            info = self.ctx.client.conversations_info(channel=channel)
-            known = bool(info["channel"].get("is_private"))
-            with self._lock:
-                self._private[channel] = known
-        if not known:
-            log.error("staff channel %s is public: Steward refuses to post cases there", channel)
-            raise PublicChannelRefused("the staff channel is public", retry_after=300)
+            if self._private.get(channel):
+                return
+        reason = not_private_reason(self.ctx.client, channel)
+        if reason is not None:
+            log.error("staff channel %s is %s: Steward refuses to post there", channel, reason)
+            raise PublicChannelRefused(
+                f"the staff channel is {reason}, not private", retry_after=300
+            )
+        with self._lock:
+            self._private[channel] = True
 
     def _root(self, item: OutboundItem) -> str:
         with self.db.session() as session:

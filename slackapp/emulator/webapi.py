@@ -343,6 +343,7 @@ class WebApi:
 
     def conversations_info(self, params: Params) -> dict[str, Any]:
         channel = self.ws.channel(params.get("channel"))
+        self.ws.require_scope(self.ws.read_scope(channel))
         return {"channel": self.ws.render_channel(channel)}
 
     def conversations_members(self, params: Params) -> dict[str, Any]:
