@@ -9,12 +9,14 @@ emulator records each delivery's transport.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,8 @@ from core.db import Database
 from core.settings import Settings
 from slackapp.emulator import SlackEmulator
 from steward import runtime
-from tests.slack.conftest import eventually, form_values
+from tests.slack.conftest import Stack, eventually, form_values
+from tests.slack.test_confidentiality import SECRET_WORDS
 
 REPORT = "They mocked my accent in #general after I asked them to stop."
 DM_TEXT = "It happened again today, in the meetup channel."
@@ -179,3 +182,38 @@ def test_a_missing_or_wrong_app_token_is_a_clear_refusal(
     assert process.returncode == 2, output
     assert expected in output
     assert "Traceback" not in output
+
+
+def test_nothing_personal_is_logged_over_socket_mode(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Socket Mode client sees every payload; at DEBUG it must still log none of them."""
+    caplog.set_level(logging.DEBUG)
+    settings = stack.settings.with_overrides(slack_app_token=stack.emulator.app_token)
+    service = runtime.build_socket_mode(replace(stack.slack, settings=settings))
+    service.start()
+    try:
+        assert eventually(lambda: stack.emulator.state()["socket_mode"]["connections"] == 1)
+        stack.report(what=f"Report about {SECRET_WORDS}.", anonymous=True)
+        stack.drain()
+        stack.emulator.post("U_ALEX", stack.emulator.bot_user_id, f"And {SECRET_WORDS} again.")
+
+        def reporter_messages() -> int:
+            return len(
+                case_fact(
+                    stack.db, lambda case: [e for e in case.entries if e.kind == "reporter_message"]
+                )
+                or []
+            )
+
+        assert eventually(reporter_messages, timeout=10) == 1
+    finally:
+        service.stop()
+    transports = {d["transport"] for d in stack.emulator.state()["deliveries"]}
+    assert transports == {"socket_mode"}
+    logged = "\n".join(
+        record.getMessage() + (caplog.text if record.exc_info else "") for record in caplog.records
+    )
+    assert logged, "the run should have logged something"
+    for secret in (SECRET_WORDS, "U_ALEX", "alex@example"):
+        assert secret not in logged, secret
