@@ -121,8 +121,13 @@ class Link:
                 break
             if not data:
                 break
-            self.ws.receive_data(data)
-            for event in self.ws.events():
+            try:
+                self.ws.receive_data(data)
+                events = list(self.ws.events())
+            except RemoteProtocolError:
+                log.warning("socket mode: connection %s broke the WebSocket protocol", self.number)
+                break
+            for event in events:
                 if isinstance(event, TextMessage):
                     parts.append(event.data)
                     if event.message_finished:
