@@ -7,9 +7,6 @@ is granted exactly the manifest's bot scopes, so it answers as Slack would.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,6 +16,7 @@ from core.models import OutboxItem
 from slackapp.emulator import SlackEmulator
 from slackapp.emulator.seed import load_seed
 from tests.slack.conftest import Stack
+from tests.slack.test_doctor import doctor
 from tests.slack.test_manifest import manifest
 
 
@@ -85,7 +83,6 @@ def test_doctor_names_a_public_channel_with_the_manifests_scopes(
     seed["bot"]["scopes"] = manifest_scopes()
     with SlackEmulator(seed=seed) as emulator:
         env = {
-            **os.environ,
             "STEWARD_DATABASE_URL": database_url,
             "SLACK_BOT_TOKEN": emulator.bot_token,
             "SLACK_SIGNING_SECRET": emulator.signing_secret,
@@ -93,15 +90,7 @@ def test_doctor_names_a_public_channel_with_the_manifests_scopes(
             "STEWARD_STAFF_CHANNEL": "C_GENERAL",
             "STEWARD_ESCALATION_CHANNEL": "G_ESCALATE",
         }
-        result = subprocess.run(
-            [sys.executable, "-m", "steward.cli", "doctor"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = doctor(env, tmp_path)
     assert result.returncode == 1
     assert "FAIL staff channel: C_GENERAL is PUBLIC" in result.stdout
     assert "ok   escalation channel: G_ESCALATE is private" in result.stdout
