@@ -113,6 +113,10 @@ def test_report_claim_and_dm_all_arrive_over_the_socket(
     assert opened["status"] == 200
     [form] = opened["views"]
     assert form["callback_id"] == "report_form"
+    refused = emulator.submit("U_ALEX", form["id"], form_values(what="  "))
+    assert refused["status"] == 200  # the ack carries response_action: errors
+    assert refused["view_closed"] is False
+    assert list(refused["errors"]) == ["what"]
     submitted = emulator.submit("U_ALEX", form["id"], form_values(what=REPORT))
     assert submitted["status"] == 200
     assert submitted["view_closed"] is True
@@ -149,6 +153,7 @@ def test_report_claim_and_dm_all_arrive_over_the_socket(
     deliveries = [(d["kind"], d["transport"], d["status"]) for d in emulator.state()["deliveries"]]
     assert deliveries == [
         ("shortcut", "socket_mode", 200),
+        ("view_submission", "socket_mode", 200),
         ("view_submission", "socket_mode", 200),
         ("block_actions", "socket_mode", 200),
         ("event_callback", "socket_mode", 200),
