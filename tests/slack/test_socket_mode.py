@@ -29,6 +29,7 @@ from slackapp.emulator import SlackEmulator
 from steward import runtime
 from tests.slack.conftest import Stack, eventually, form_values
 from tests.slack.test_confidentiality import SECRET_WORDS
+from tests.slack.test_doctor import doctor
 
 REPORT = "They mocked my accent in #general after I asked them to stop."
 DM_TEXT = "It happened again today, in the meetup channel."
@@ -222,3 +223,22 @@ def test_nothing_personal_is_logged_over_socket_mode(
     assert logged, "the run should have logged something"
     for secret in (SECRET_WORDS, "U_ALEX", "alex@example"):
         assert secret not in logged, secret
+
+
+def test_doctor_checks_the_app_token_and_needs_no_signing_secret_with_it(
+    tmp_path: Path, database_url: str, db: Database
+) -> None:
+    with SlackEmulator() as emulator:
+        env = {"STEWARD_DATABASE_URL": database_url, **slack_env(emulator, emulator.app_token)}
+        good = doctor(env, tmp_path)
+        assert good.returncode == 0, good.stdout
+        assert "ok   app token: Slack opens Socket Mode connections for it" in good.stdout
+        assert "ok   signing secret: not set: `steward web --socket-mode` needs none" in good.stdout
+        assert emulator.app_token not in good.stdout
+
+        wrong = doctor({**env, "SLACK_APP_TOKEN": emulator.bot_token}, tmp_path)
+        assert wrong.returncode == 1
+        assert "FAIL app token: Slack refused SLACK_APP_TOKEN (not_allowed_token_type)" in (
+            wrong.stdout
+        )
+        assert emulator.bot_token not in wrong.stdout
