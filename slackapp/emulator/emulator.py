@@ -1,4 +1,4 @@
-"""``SlackEmulator``: the workspace, the Web API and the control API on one port.
+"""``SlackEmulator``: the workspace, the Web API, the control API and Socket Mode on one port.
 
 It runs in process (``with SlackEmulator() as emu:``) on a free loopback port,
 or standalone through ``main``. Its Python methods are the control API itself:

@@ -2,7 +2,8 @@
 
 Each action (a shortcut, a modal submission, a button click, a message, opening
 App Home) builds Slack's own payload, sends it as a signed HTTP POST to the
-app's URL, and reports what the app answered. Slack's follow-through is applied
+app's URL (or as an envelope on the app's Socket Mode connection, when it has
+one), and reports what the app answered. Slack's follow-through is applied
 too: a ``view_submission`` answer closes, updates, pushes or keeps the modal,
 and a trigger_id handed to the app can be waited on, so a test sees the modal
 that the app opened in response without polling.
@@ -103,12 +104,22 @@ class Controller:
             }
         return f"{self.base_url()}/actions/{self.ws.team['id']}/{int(time.time())}/{key}"
 
-    def _over_socket(self) -> bool:
+    def _connected_socket(self) -> SocketModeHub | None:
         """A connected Socket Mode app gets everything on its socket instead of over HTTP."""
-        return self.socket_mode is not None and self.socket_mode.connected
+        hub = self.socket_mode
+        return hub if hub is not None and hub.connected else None
 
     def _app_reachable(self) -> bool:
-        return bool(self.app_url) or self._over_socket()
+        return bool(self.app_url) or self._connected_socket() is not None
+
+    def _deliver(
+        self, socket_type: str, body: dict[str, Any], post: Callable[..., AppAnswer]
+    ) -> tuple[AppAnswer, str]:
+        """Over the Socket Mode connection if there is one, else a signed POST to app_url."""
+        hub = self._connected_socket()
+        if hub is not None:
+            return hub.deliver(socket_type, body, self.ack_timeout), "socket_mode"
+        return post(self._require_app(), body, self.signing_secret, self.ack_timeout), "http"
 
     def _require_app(self) -> str:
         if not self.app_url:
@@ -129,15 +140,7 @@ class Controller:
         )
 
     def _send_interaction(self, payload: dict[str, Any], detail: str) -> AppAnswer:
-        if self._over_socket():
-            assert self.socket_mode is not None
-            answer = self.socket_mode.deliver("interactive", payload, self.ack_timeout)
-            transport = "socket_mode"
-        else:
-            answer = post_interaction(
-                self._require_app(), payload, self.signing_secret, self.ack_timeout
-            )
-            transport = "http"
+        answer, transport = self._deliver("interactive", payload, post_interaction)
         self._record(payload["type"], detail, answer, transport)
         return answer
 
@@ -166,15 +169,7 @@ class Controller:
         }
 
     def _send_event(self, event: dict[str, Any]) -> AppAnswer:
-        if self._over_socket():
-            assert self.socket_mode is not None
-            answer = self.socket_mode.deliver("events_api", self._envelope(event), self.ack_timeout)
-            transport = "socket_mode"
-        else:
-            answer = post_event(
-                self._require_app(), self._envelope(event), self.signing_secret, self.ack_timeout
-            )
-            transport = "http"
+        answer, transport = self._deliver("events_api", self._envelope(event), post_event)
         self._record("event_callback", event["type"], answer, transport)
         return answer
 

@@ -4,6 +4,8 @@ It is a stdlib ``ThreadingHTTPServer`` with daemon threads: the app calls back
 into the Web API while the emulator is still waiting for the app's answer to an
 interaction, and benchmarks fire dozens of concurrent calls, so every request
 gets its own thread and the listen backlog is raised well above the default 5.
+A Socket Mode connection (``GET /link/`` with a WebSocket upgrade) keeps its
+request thread for as long as it is open (see ``socketmode.py``).
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def wait_connected(emu: SlackEmulator, count: int = 1, timeout: float = 5.0) -> 
 
 @pytest.fixture
 def socket_emu() -> Iterator[SlackEmulator]:
-    with SlackEmulator(ack_timeout=0.5, event_retry_delays=(0.0, 0.1, 0.1)) as emu:
+    with SlackEmulator(ack_timeout=1.0, event_retry_delays=(0.0, 0.1, 0.1)) as emu:
         yield emu
 
 
