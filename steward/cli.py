@@ -182,12 +182,45 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SAMPLE_REPORT = (
+    "Subject: Comments at the meetup\\n\\nAt the meetup a member kept commenting "
+    "on my appearance after I asked them to stop."
+)
+
+
+def sample_report_command(host: str, port: int, to: str) -> str:
+    """A one-line shell command that emails a sample report to the gateway.
+
+    It needs only Python, which `make run` already needed; the README's walk-through
+    shows the same line.
+    """
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return (
+        f"python3 -c \"import smtplib; smtplib.SMTP('{host}', {port}).sendmail("
+        f"'jordan@example.net', ['{to}'], "
+        f"'From: jordan@example.net\\nTo: {to}\\n{SAMPLE_REPORT}')\""
+    )
+
+
 def print_addresses(
     settings: Settings, db_url: str, events_url: str, mail: tuple[str, int], emulator: Any
 ) -> None:
     host, port = mail
     out = settings.outbound_smtp_url or f"{settings.mail_out_dir}/ (as .eml files)"
-    lines = [
+    lines = []
+    if emulator is not None:
+        rule = "=" * 78
+        lines += [
+            rule,
+            f"  viewer: {emulator.url}/",
+            "  Open it in a browser: the demo Slack workspace. Then send a sample report",
+            "  by email and watch its case thread appear in the staff channel:",
+            "",
+            "  " + sample_report_command(host, port, settings.conduct_address),
+            rule,
+        ]
+    lines += [
         f"Steward is running on {db_url}",
         f"  slack:  {events_url} (health: {events_url.rsplit('/slack', 1)[0]}/healthz)",
         f"  mail:   smtp://{host}:{port} (send to {settings.conduct_address})",

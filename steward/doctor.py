@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from core.db import Database
 from core.settings import Settings
-from slackapp.channels import NOT_PRIVATE, not_private_reason
+from slackapp.delivery import channel_is_private
 
 
 @dataclass
@@ -117,13 +117,12 @@ def _channel(client: WebClient, name: str, channel: str | None, bot: str) -> Che
         )
         return Check(name, not required, hint)
     try:
-        reason = not_private_reason(client, channel)
+        private = channel_is_private(client, channel)
     except SlackApiError as exc:
         error = exc.response.get("error")
         return Check(name, False, f"{channel}: {error} (is the bot invited? is it private?)")
-    if reason is not None:
-        what = "PUBLIC" if reason == NOT_PRIVATE["channels:read"] else f"{reason}, not private"
-        return Check(name, False, f"{channel} is {what}: Steward refuses to post cases there")
+    if not private:
+        return Check(name, False, f"{channel} is PUBLIC: Steward refuses to post cases there")
     members = _members(client, channel)
     if bot not in members:
         return Check(name, False, f"{channel}: the bot is not a member; invite it")

@@ -147,9 +147,10 @@ def notice_text(notice: str, payload: dict[str, Any], entry_text: str | None) ->
 def notice_blocks(
     line: str, disclosed_text: str | None, snooze_deadline: int | None = None
 ) -> list[Block]:
+    """The line, and with full disclosure the whole text: the caller posts it in parts."""
     blocks = [section(line)]
     if disclosed_text:
-        blocks += text_sections(disclosed_text)[:45]
+        blocks += text_sections(disclosed_text)
     if snooze_deadline is not None:
         value = str(snooze_deadline)
         blocks.append(

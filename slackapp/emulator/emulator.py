@@ -9,13 +9,16 @@ raises ``ControlError`` where HTTP would answer 4xx.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .interactions import ControlError, Controller
 from .limits import Faults, RateLimiter
+from .scopes import resolve_scopes
 from .server import EmulatorHTTPServer
 from .socketmode import EVENT_RETRY_DELAYS, SocketModeHub
+from .viewer import Viewer
 from .webapi import WebApi
 from .workspace import Workspace
 
@@ -36,6 +39,9 @@ class SlackEmulator:
             with ``bot_id`` set, as Slack does. Off by default.
         event_retry_delays: seconds before each redelivery of an event that a
             Socket Mode app did not acknowledge (Slack: about 0, 60 and 300).
+        scopes: the app's bot scopes, or the path of an app manifest to read them
+            from; None reads Steward's manifest.yml. Methods outside them answer
+            ``missing_scope``.
     """
 
     def __init__(
@@ -49,6 +55,7 @@ class SlackEmulator:
         ack_timeout: float = 3.0,
         echo_bot_messages: bool = False,
         event_retry_delays: tuple[float, ...] = EVENT_RETRY_DELAYS,
+        scopes: Iterable[str] | str | Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -70,10 +77,12 @@ class SlackEmulator:
             self._rate_limiter,
             base_url=lambda: self.url,
             on_bot_message=self.controller.echo_bot_message,
+            scopes=resolve_scopes(scopes),
         )
         self.webapi.methods["apps.connections.open"] = lambda _params: (
             self.socket_mode.open_connection(self.url)
         )
+        self.viewer = Viewer(self.workspace)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -89,6 +98,7 @@ class SlackEmulator:
             self._control_ops(),
             self.socket_mode,
         )
+        self._server.viewer = self.viewer
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -1,8 +1,8 @@
 """The Web API methods under ``/api/<method>``.
 
 ``WebApi.call`` runs the same pipeline for every method, in Slack's order:
-unknown method, injected fault, token, per-channel rate limit, then the method
-itself. Methods read their arguments from form fields or a JSON body (slack-sdk
+unknown method, injected fault, token, scope, per-channel rate limit, then the
+method itself. Methods read their arguments from form fields or a JSON body (slack-sdk
 sends both), and answer Slack-shaped JSON; a refusal is a ``SlackError``.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -18,16 +20,47 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .blockkit import (
+    MAX_MESSAGE_BLOCKS_TEXT,
     BlockKitError,
+    blocks_text_length,
     check_message_text,
     validate_message_blocks,
     validate_view,
 )
 from .limits import Faults, RateLimiter
+from .scopes import CONVERSATION_SCOPES, METHOD_SCOPES, conversation_kind
 from .socketmode import APP_LEVEL_METHODS, connection_token_error
 from .workspace import SlackError, Workspace
 
 MAX_VIEW_STACK = 3
+# Set to a directory to keep every accepted message and view payload there, as
+# JSON, for checks that the emulator did not write (.ci/slack-types/).
+RECORD_DIR_ENV = "STEWARD_EMULATOR_RECORD_DIR"
+RECORDED_ARGUMENTS = (
+    "channel",
+    "ts",
+    "thread_ts",
+    "text",
+    "blocks",
+    "user",
+    "user_id",
+    "trigger_id",
+    "view_id",
+    "external_id",
+    "hash",
+    "view",
+)
+RECORDED_METHODS = frozenset(
+    {
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "views.open",
+        "views.push",
+        "views.update",
+        "views.publish",
+    }
+)
 
 
 @dataclass
@@ -126,6 +159,28 @@ def _assign_ids(blocks: list[Any]) -> list[Any]:
     return blocks
 
 
+def record(method: str, params: Params) -> None:
+    """Keep an accepted payload in $STEWARD_EMULATOR_RECORD_DIR, one file per distinct call."""
+    directory = os.environ.get(RECORD_DIR_ENV)
+    if not directory:
+        return
+    arguments = {}
+    for name in RECORDED_ARGUMENTS:
+        value = params.structured(name, "invalid_arguments") if name in ("blocks", "view") else None
+        value = value if value is not None else params.get(name)
+        if value is not None:
+            arguments[name] = value
+    document = json.dumps({"method": method, "arguments": arguments}, sort_keys=True)
+    digest = hashlib.sha256(document.encode()).hexdigest()[:20]
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{method}-{digest}.json")
+    if not os.path.exists(path):
+        partial = f"{path}.{secrets.token_hex(4)}.tmp"
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(document)
+        os.replace(partial, path)
+
+
 class WebApi:
     """Dispatches Web API calls against one workspace."""
 
@@ -136,8 +191,10 @@ class WebApi:
         rate_limiter: RateLimiter,
         base_url: Callable[[], str],
         on_bot_message: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+        scopes: frozenset[str] | None = None,
     ) -> None:
         self.ws = workspace
+        self.scopes = scopes  # None grants every method
         self.faults = faults
         self.rate_limiter = rate_limiter
         self.base_url = base_url
@@ -189,6 +246,9 @@ class WebApi:
         refusal = connection_token_error(self.ws.bot, token, method in APP_LEVEL_METHODS)
         if refusal is not None:
             return ApiResponse(200, refusal.body())
+        refused = self._missing_scope(method, params)
+        if refused is not None:
+            return ApiResponse(200, refused)
         channel_key = params.text("channel") or params.text("channel_id") or ""
         retry_after = self.rate_limiter.check(method, channel_key)
         if retry_after is not None:
@@ -204,7 +264,34 @@ class WebApi:
         after = body.pop("_after", None)
         if after is not None:
             after()
+        if method in RECORDED_METHODS:
+            record(method, params)
         return ApiResponse(200, {"ok": True, **body})
+
+    def _missing_scope(self, method: str, params: Params) -> dict[str, Any] | None:
+        """Slack's ``missing_scope`` answer when the app lacks what the method needs."""
+        if self.scopes is None:
+            return None
+        needed = METHOD_SCOPES.get(method)
+        kinds = CONVERSATION_SCOPES.get(method)
+        if kinds is not None:
+            channel_id = params.text("channel")
+            with self.ws.lock:
+                channel = self.ws.channels.get(channel_id or "")
+            if channel is not None:
+                needed = kinds[conversation_kind(channel)]
+            elif method == "conversations.open":
+                users = params.get("users") or ""
+                count = len(users.split(",") if isinstance(users, str) else users)
+                needed = kinds["mpim" if count > 1 else "im"]
+        if needed is None or needed in self.scopes:
+            return None
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": needed,
+            "provided": ",".join(sorted(self.scopes)),
+        }
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -245,6 +332,8 @@ class WebApi:
                 validate_message_blocks(blocks)
             except BlockKitError as err:
                 raise SlackError("invalid_blocks", err.messages) from None
+            if blocks_text_length(blocks) > MAX_MESSAGE_BLOCKS_TEXT:
+                raise SlackError("msg_blocks_too_long")
             content["blocks"] = _assign_ids(blocks)
         if attachments is not None:
             if not isinstance(attachments, list):
@@ -343,7 +432,6 @@ class WebApi:
 
     def conversations_info(self, params: Params) -> dict[str, Any]:
         channel = self.ws.channel(params.get("channel"))
-        self.ws.require_scope(self.ws.read_scope(channel))
         return {"channel": self.ws.render_channel(channel)}
 
     def conversations_members(self, params: Params) -> dict[str, Any]:

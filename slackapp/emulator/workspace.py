@@ -233,25 +233,6 @@ class Workspace:
             return "mpim"
         return "group" if channel["is_private"] else "channel"
 
-    def read_scope(self, channel: dict[str, Any]) -> str:
-        """The scope Slack asks for to read this kind of conversation (conversations.info)."""
-        return {
-            "im": "im:read",
-            "mpim": "mpim:read",
-            "group": "groups:read",
-            "channel": "channels:read",
-        }[self.channel_type(channel)]
-
-    def require_scope(self, scope: str) -> None:
-        """Slack's ``missing_scope`` when the app was not granted ``scope``.
-
-        A seed without ``bot.scopes`` grants every scope (the emulator's old
-        leniency); a seed that lists them, e.g. the manifest's, is held to them.
-        """
-        granted = self.bot.get("scopes")
-        if granted is not None and scope not in granted:
-            raise SlackError("missing_scope", needed=scope, provided=",".join(granted))
-
     def render_channel(self, channel: dict[str, Any]) -> dict[str, Any]:
         """The conversations.info shape."""
         if channel["is_im"]:

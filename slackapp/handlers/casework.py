@@ -60,7 +60,8 @@ def register(app: App, ctx: SlackContext) -> None:
             view = case_view.report_modal(case_report(session, case))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action("case_view_page")
+    @app.action(case_view.PREVIOUS_PAGE)
+    @app.action(case_view.NEXT_PAGE)
     def view_page(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         case_part, _, page = body["actions"][0]["value"].partition(":")
