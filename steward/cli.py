@@ -16,6 +16,7 @@ from core.policy.loading import read_file
 from core.policy.wording import describe
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
+from slackapp.socketmode import SocketModeRefused
 from steward import runtime
 
 
@@ -158,9 +159,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.slack_bot_token or not settings.slack_signing_secret:
+    missing = web_credentials_missing(settings, args.socket_mode)
+    if missing:
         print(
-            "steward web: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            f"steward web: set {' and '.join(missing)} "
             "(or use `steward run` for the built-in demo workspace)",
             file=sys.stderr,
         )
@@ -169,19 +171,33 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
     slack = runtime.build_slack(db, settings)
     assert slack is not None
     services = runtime.Services()
-    services.start(runtime.build_submission_processor(slack))
-    if args.socket_mode:
-        try:
-            return runtime.run_socket_mode(slack)
-        finally:
-            services.stop()
-    web = services.start(runtime.build_web_server(slack))
-    print(f"Steward web: {web.events_url} (health: /healthz)", flush=True)
     try:
+        services.start(runtime.build_submission_processor(slack))
+        if args.socket_mode:
+            try:
+                services.start(runtime.build_socket_mode(slack))
+            except SocketModeRefused as exc:
+                print(f"steward web: {exc}", file=sys.stderr)
+                return 2
+            print("Steward web: connected to Slack over Socket Mode", flush=True)
+        else:
+            web = services.start(runtime.build_web_server(slack))
+            print(f"Steward web: {web.events_url} (health: /healthz)", flush=True)
         runtime.wait_for_signal()
     finally:
         services.stop()
     return 0
+
+
+def web_credentials_missing(settings: Settings, socket_mode: bool) -> list[str]:
+    """Over HTTP, Slack signs its requests; over Socket Mode, the app token opens the socket."""
+    needed = {
+        "SLACK_BOT_TOKEN": settings.slack_bot_token,
+        "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET": (
+            settings.slack_app_token if socket_mode else settings.slack_signing_secret
+        ),
+    }
+    return [name for name, value in needed.items() if not value]
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,7 +2,8 @@
 
 Each action (a shortcut, a modal submission, a button click, a message, opening
 App Home) builds Slack's own payload, sends it as a signed HTTP POST to the
-app's URL, and reports what the app answered. Slack's follow-through is applied
+app's URL (or as an envelope on the app's Socket Mode connection, when it has
+one), and reports what the app answered. Slack's follow-through is applied
 too: a ``view_submission`` answer closes, updates, pushes or keeps the modal,
 and a trigger_id handed to the app can be waited on, so a test sees the modal
 that the app opened in response without polling.
@@ -21,6 +22,7 @@ from typing import Any
 
 from .blockkit import BlockKitError, find_element, validate_message_blocks, validate_view
 from .signing import AppAnswer, post_event, post_interaction
+from .socketmode import SocketModeHub
 from .workspace import SlackError, Workspace, rich_text_elements, wire_text
 
 VERIFICATION_TOKEN = "emulator-verification-token"
@@ -83,6 +85,7 @@ class Controller:
         self.signing_secret = ""
         self.ack_timeout = 3.0
         self.echo_bot_messages = False
+        self.socket_mode: SocketModeHub | None = None
 
     # -- shared pieces -----------------------------------------------------------------
 
@@ -133,12 +136,29 @@ class Controller:
             }
         return f"{self.base_url()}/actions/{self.ws.team['id']}/{int(time.time())}/{key}"
 
+    def _connected_socket(self) -> SocketModeHub | None:
+        """A connected Socket Mode app gets everything on its socket instead of over HTTP."""
+        hub = self.socket_mode
+        return hub if hub is not None and hub.connected else None
+
+    def _app_reachable(self) -> bool:
+        return bool(self.app_url) or self._connected_socket() is not None
+
+    def _deliver(
+        self, socket_type: str, body: dict[str, Any], post: Callable[..., AppAnswer]
+    ) -> tuple[AppAnswer, str]:
+        """Over the Socket Mode connection if there is one, else a signed POST to app_url."""
+        hub = self._connected_socket()
+        if hub is not None:
+            return hub.deliver(socket_type, body, self.ack_timeout), "socket_mode"
+        return post(self._require_app(), body, self.signing_secret, self.ack_timeout), "http"
+
     def _require_app(self) -> str:
         if not self.app_url:
             raise ControlError(409, "no_app_url", "set app_url (the app's /slack/events URL)")
         return self.app_url
 
-    def _record(self, kind: str, detail: str, answer: AppAnswer) -> None:
+    def _record(self, kind: str, detail: str, answer: AppAnswer, transport: str) -> None:
         self.ws.record_delivery(
             {
                 "kind": kind,
@@ -147,14 +167,13 @@ class Controller:
                 "status": answer.status,
                 "elapsed_ms": answer.elapsed_ms,
                 "error": answer.error,
+                "transport": transport,
             }
         )
 
     def _send_interaction(self, payload: dict[str, Any], detail: str) -> AppAnswer:
-        answer = post_interaction(
-            self._require_app(), payload, self.signing_secret, self.ack_timeout
-        )
-        self._record(payload["type"], detail, answer)
+        answer, transport = self._deliver("interactive", payload, post_interaction)
+        self._record(payload["type"], detail, answer, transport)
         return answer
 
     def _envelope(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -182,10 +201,8 @@ class Controller:
         }
 
     def _send_event(self, event: dict[str, Any]) -> AppAnswer:
-        answer = post_event(
-            self._require_app(), self._envelope(event), self.signing_secret, self.ack_timeout
-        )
-        self._record("event_callback", event["type"], answer)
+        answer, transport = self._deliver("events_api", self._envelope(event), post_event)
+        self._record("event_callback", event["type"], answer, transport)
         return answer
 
     def _wait_for_trigger(self, trigger_id: str, wait: float) -> list[dict[str, Any]]:
@@ -617,7 +634,7 @@ class Controller:
             "message": copy.deepcopy(event),
             "delivered": False,
         }
-        if bot_sees and self.app_url:
+        if bot_sees and self._app_reachable():
             answer = self._send_event(event)
             result.update(answer.as_dict())
             result["delivered"] = answer.status is not None
@@ -636,7 +653,7 @@ class Controller:
 
     def echo_bot_message(self, channel: dict[str, Any], rendered: dict[str, Any]) -> None:
         """Slack also sends the bot its own messages (with bot_id); optional here."""
-        if not (self.echo_bot_messages and self.app_url):
+        if not (self.echo_bot_messages and self._app_reachable()):
             return
         event = {
             **rendered,

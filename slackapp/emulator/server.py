@@ -4,6 +4,8 @@ It is a stdlib ``ThreadingHTTPServer`` with daemon threads: the app calls back
 into the Web API while the emulator is still waiting for the app's answer to an
 interaction, and benchmarks fire dozens of concurrent calls, so every request
 gets its own thread and the listen backlog is raised well above the default 5.
+A Socket Mode connection (``GET /link/`` with a WebSocket upgrade) keeps its
+request thread for as long as it is open (see ``socketmode.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from .interactions import ControlError, Controller
 from .scopes import DOWNLOAD_SCOPE
+from .socketmode import SocketModeHub
 from .viewer import Viewer
 from .webapi import WebApi
 
@@ -40,10 +43,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         webapi: WebApi,
         controller: Controller,
         control_ops: dict[str, ControlOp],
+        socket_mode: SocketModeHub | None = None,
     ) -> None:
         self.webapi = webapi
         self.controller = controller
         self.control_ops = control_ops
+        self.socket_mode = socket_mode
         super().__init__(address, EmulatorRequestHandler)
 
 
@@ -128,6 +133,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             elif parts[:1] == ["actions"] and len(parts) == 4 and verb == "POST":
                 status, body = self.server.controller.respond(parts[3], self._json_body(raw))
                 self._send(status, body)
+            elif parts == ["link"] and verb == "GET" and self.server.socket_mode is not None:
+                self._socket_mode(url.query)
             elif parts[:1] == ["_emulator"] and len(parts) == 2:
                 self._control(verb, parts[1], raw)
             elif self.server.viewer is not None and self.server.viewer.serves(verb, parts):
@@ -170,6 +177,14 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         answer = self.server.webapi.call(method, values, bearer, is_json)
         self._send(answer.status, answer.body, answer.headers)
+
+    def _socket_mode(self, query: str) -> None:
+        """Hand the connection to Socket Mode; it is a WebSocket from here on."""
+        assert self.server.socket_mode is not None
+        head = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
+        raw_request = self.raw_requestline + head.encode("latin-1") + b"\r\n"
+        self.close_connection = True
+        self.server.socket_mode.accept(self.connection, raw_request, query)
 
     def _upload(self, key: str, raw: bytes) -> None:
         if self.server.webapi.receive_upload(key, raw):

@@ -28,6 +28,7 @@ from .blockkit import (
 )
 from .limits import Faults, RateLimiter
 from .scopes import CONVERSATION_SCOPES, METHOD_SCOPES, conversation_kind
+from .socketmode import APP_LEVEL_METHODS, connection_token_error
 from .workspace import SlackError, Workspace
 
 MAX_VIEW_STACK = 3
@@ -242,8 +243,9 @@ class WebApi:
             token = params.text("token")
         if not token:
             return ApiResponse(200, {"ok": False, "error": "not_authed"})
-        if token != self.ws.bot["token"]:
-            return ApiResponse(200, {"ok": False, "error": "invalid_auth"})
+        refusal = connection_token_error(self.ws.bot, token, method in APP_LEVEL_METHODS)
+        if refusal is not None:
+            return ApiResponse(200, refusal.body())
         refused = self._missing_scope(method, params)
         if refused is not None:
             return ApiResponse(200, refused)

@@ -152,8 +152,11 @@ class Workspace:
             "ephemeral": list(data.get("ephemeral") or []),
         }
         if channel["is_im"]:
+            # The bot's own DMs are keyed by their user; a DM between two people
+            # (the bot not in it) is only theirs: the bot cannot see it.
             channel["user"] = data.get("user")
-            self.dms[channel["user"]] = channel["id"]
+            if self.bot["user_id"] in channel["members"] or not channel["members"]:
+                self.dms[channel["user"]] = channel["id"]
         self.channels[channel["id"]] = channel
         for message in data.get("messages") or []:
             replies = message.get("replies") or []
