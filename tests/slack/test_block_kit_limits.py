@@ -194,8 +194,10 @@ def test_every_view_steward_builds_fits() -> None:
         assert_view_fits(case_view.report_modal(report, page))
     ref = "COC-123456"
     for view in (
-        decision_forms.decision_modal(1, ref, "30"),
-        decision_forms.appeal_decision_modal(1, ref),
+        decision_forms.decision_modal(
+            1, ref, load_code("contributor-covenant-2.1"), "Appeals: 30 days."
+        ),
+        decision_forms.appeal_decision_modal(1, ref, load_code("contributor-covenant-2.1")),
         decision_forms.late_appeal_modal(1, ref),
         decision_forms.appeal_modal(1, ref),
         steward_forms.reply_modal(1, ref, "by email", anonymous=True),

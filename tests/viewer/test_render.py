@@ -248,8 +248,8 @@ def test_every_steward_form_and_home_renders_without_an_unknown_element() -> Non
 
     case = HomeCase("COC-1", "amber-heron", "triage", "2026-11-30", "U_STEW1", "ack by Tuesday")
     views = [
-        decision_modal(1, "COC-1", "30"),
-        appeal_decision_modal(1, "COC-1"),
+        decision_modal(1, "COC-1", load_code("contributor-covenant-2.1"), "Appeals: 30 days."),
+        appeal_decision_modal(1, "COC-1", load_code("contributor-covenant-2.1")),
         late_appeal_modal(1, "COC-1"),
         appeal_modal(1, "COC-1"),
         reply_modal(1, "COC-1", "email", anonymous=False),
@@ -259,7 +259,12 @@ def test_every_steward_form_and_home_renders_without_an_unknown_element() -> Non
     for view in views:
         html = render_blocks(view["blocks"], Surface(NAMES))
         assert "bk-unknown" not in html, view
-    decision = render_blocks(decision_modal(1, "COC-1", "30")["blocks"], Surface(NAMES))
+    decision = render_blocks(
+        decision_modal(1, "COC-1", load_code("contributor-covenant-2.1"), "Appeals: 30 days.")[
+            "blocks"
+        ],
+        Surface(NAMES),
+    )
     assert 'type="date" data-action-id="ban_until" data-block-id="ban_until"' in decision
     home = render_blocks(home_view([case], [case])["blocks"], Surface(NAMES))
     assert '<span class="mention">@Sam Steward</span>' in home
