@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import auditchain  # noqa: F401 - links every event into its case's chain
 from core.models import AuditEvent, Case, Entry
 
 SYSTEM = "system"

@@ -99,10 +99,22 @@ class Database:
         """Bring the schema to the newest migration (idempotent)."""
         from alembic import command
 
-        with self.engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with self.engine.connect() as connection:
+            self._foreign_keys(connection, "OFF")
+            try:
+                with connection.begin():
+                    config = alembic_config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            finally:
+                self._foreign_keys(connection, "ON")
+
+    def _foreign_keys(self, connection: Connection, state: str) -> None:
+        """SQLite: a migration that recreates a table (Alembic's batch mode) drops the old
+        one, which must not cascade into the tables that refer to it. The pragma only
+        takes effect outside a transaction, so it goes straight to the driver."""
+        if self.dialect == "sqlite":
+            connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={state}")
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("cases")

@@ -7,7 +7,7 @@ a `Settings` value instead of reaching into `os.environ` on its own.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 
@@ -91,6 +91,8 @@ class Settings:
     ack_rate_per_hour: int = 5
     community_name: str = "the community"
     emulator_port: int = 3001
+    # Base64url master keys, newest first (core.crypto); never shown in a repr.
+    encryption_key: str | None = field(default=None, repr=False)
 
     @property
     def conduct_domain(self) -> str:
@@ -158,4 +160,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         ack_rate_per_hour=_int("STEWARD_ACK_RATE_PER_HOUR", 5),
         community_name=_env("STEWARD_COMMUNITY_NAME", "the community") or "",
         emulator_port=_int("STEWARD_EMULATOR_PORT", 3001),
+        encryption_key=_env("STEWARD_ENCRYPTION_KEY"),
     )

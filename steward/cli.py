@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.cases import CaseNotFound, get_case
+from core.crypto import EncryptionKeyError, generate_key
 from core.export import case_detail, list_cases
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
 from steward import runtime
+from steward.keyfile import load_key
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,6 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"steward: {exc}", file=sys.stderr)
         return 2
+    if args.func is not cmd_keys_new:
+        try:
+            loaded = load_key(settings, args.command)
+        except EncryptionKeyError as exc:
+            print(f"steward: {exc}", file=sys.stderr)
+            return 2
+        settings, args.key_note = loaded.settings, loaded.note
     return int(args.func(args, settings) or 0)
 
 
@@ -66,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
 
+    keys = commands.add_parser("keys", help="encryption keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    keys.add_parser("new", help="print a new key for STEWARD_ENCRYPTION_KEY").set_defaults(
+        func=cmd_keys_new
+    )
+
     cases = commands.add_parser("cases", help="inspect cases").add_subparsers(
         dest="cases_command", required=True
     )
@@ -82,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     runtime.open_database(settings, upgrade=True)
     print("database schema is up to date")
+    return 0
+
+
+def cmd_keys_new(args: argparse.Namespace, settings: Settings) -> int:
+    print(generate_key())
     return 0
 
 
@@ -160,6 +181,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
         services.start(runtime.build_scheduler(db, settings, outbox))
         print_addresses(settings, db.url, web.events_url, mail.address, emulator)
+        if args.key_note:
+            print(f"  {args.key_note}", flush=True)
         runtime.wait_for_signal()
     finally:
         services.stop()

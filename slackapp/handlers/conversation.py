@@ -15,6 +15,7 @@ from slack_bolt import App
 
 from core import actions, notify
 from core.cases import EntryKind, Role, Source
+from core.crypto import lookup_hashes
 from core.models import Entry
 from slackapp.context import SlackContext
 from slackapp.readmodels import (
@@ -93,4 +94,5 @@ def _seen(session: Any, event: dict[str, Any]) -> bool:
     """Slack retries events it thinks were lost; the same message makes one entry."""
     from sqlalchemy import select
 
-    return session.scalar(select(Entry.id).where(Entry.dedupe_key == _dedupe(event))) is not None
+    wanted = lookup_hashes(_dedupe(event))
+    return session.scalar(select(Entry.id).where(Entry.dedupe_key_hash.in_(wanted))) is not None

@@ -123,11 +123,9 @@ def file_case(
     actions.exclude_stewards(session, case, stewards_named, "named in the report")
     if snapshot_token:
         snapshot = session.scalars(
-            select(MessageSnapshot).where(
-                MessageSnapshot.token == snapshot_token, MessageSnapshot.reporter == user
-            )
+            select(MessageSnapshot).where(MessageSnapshot.token == snapshot_token)
         ).first()
-        if snapshot is not None:
+        if snapshot is not None and snapshot.reporter == user:  # sealed: compared once opened
             snapshot.case_id = case.id
     due = next_pending(session, case.id)
     notify.direct_message(
