@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser("new", help="print a new key for STEWARD_ENCRYPTION_KEY").set_defaults(
         func=cmd_keys_new
     )
+    rotate = keys.add_parser("rotate", help="re-encrypt the record under the first key")
+    rotate.add_argument("--batch-size", type=int, default=200, help="rows per transaction")
+    rotate.set_defaults(func=cmd_keys_rotate)
 
     cases = commands.add_parser("cases", help="inspect cases").add_subparsers(
         dest="cases_command", required=True
@@ -103,6 +106,31 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_new(args: argparse.Namespace, settings: Settings) -> int:
     print(generate_key())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-seal in batches; safe to interrupt and run again while Steward keeps running."""
+    from core.rotation import remaining, rotate
+
+    db = runtime.open_database(settings)
+
+    def progress(table: str, count: int) -> None:
+        print(f"  {table}: {count} rows re-encrypted", flush=True)
+
+    try:
+        done = rotate(db, batch_size=args.batch_size, progress=progress)
+        left = sum(remaining(db).values())
+    except EncryptionKeyError as exc:
+        print(f"steward: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"{done} rows re-encrypted under the first key in STEWARD_ENCRYPTION_KEY.")
+    if left:
+        print(f"{left} rows are still under an older key: run `steward keys rotate` again.")
+        return 1
+    print("Nothing is left under an older key: the others can be removed from the setting.")
     return 0
 
 
