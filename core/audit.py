@@ -20,6 +20,11 @@ def party_actor(party_id: int) -> str:
     return f"party:{party_id}"
 
 
+def operator_actor(login: str) -> str:
+    """Someone at the server's command line (an export, a check): named by their login."""
+    return f"operator:{login}"
+
+
 def record(
     session: Session,
     action: str,
