@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,18 +17,11 @@ from core.db import Database
 from core.models import AuditEvent
 from core.people import Contact
 from core.settings import Settings
+from tests.smtp_helpers import steward_cli
 
 
 def steward(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "steward.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "STEWARD_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return steward_cli(cwd, *args, env={**os.environ, "STEWARD_DATABASE_URL": database_url})
 
 
 def _two_cases(db: Database, settings: Settings) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.smtp_helpers import steward_cli
 
 REFUSED_MISSING = (
     "steward: STEWARD_ENCRYPTION_KEY is not set; create one with `steward keys new` "
@@ -22,15 +23,7 @@ def steward(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("STEWARD_", "SLACK_"))}
     environment["STEWARD_DATABASE_URL"] = f"sqlite:///{tmp_path / 'steward.db'}"
     environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "steward.cli", *args],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return steward_cli(tmp_path, *args, env=environment)
 
 
 @pytest.mark.parametrize(

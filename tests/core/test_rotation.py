@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from core.people import Contact, find_or_create_person
 from core.rotation import remaining, rotate
 from core.settings import Settings
 from tests.conftest import TEST_KEY
+from tests.smtp_helpers import steward_cli
 
 NEW_KEY = crypto.generate_key()
 
@@ -51,15 +51,7 @@ def _rotate_cli(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str
         "STEWARD_DATABASE_URL": database_url,
         "STEWARD_ENCRYPTION_KEY": f"{NEW_KEY},{TEST_KEY}",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "steward.cli", "keys", "rotate", "--batch-size", "3"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return steward_cli(cwd, "keys", "rotate", "--batch-size", "3", env=env)
 
 
 def test_an_interrupted_rotation_resumes_and_the_old_key_can_then_go(
