@@ -100,21 +100,26 @@ class Database:
         from alembic import command
 
         with self.engine.connect() as connection:
-            self._foreign_keys(connection, "OFF")
+            self._sqlite_pragmas(connection, "foreign_keys=OFF", "secure_delete=ON")
             try:
                 with connection.begin():
                     config = alembic_config()
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
             finally:
-                self._foreign_keys(connection, "ON")
+                self._sqlite_pragmas(
+                    connection, "foreign_keys=ON", "secure_delete=OFF", "wal_checkpoint(TRUNCATE)"
+                )
 
-    def _foreign_keys(self, connection: Connection, state: str) -> None:
-        """SQLite: a migration that recreates a table (Alembic's batch mode) drops the old
-        one, which must not cascade into the tables that refer to it. The pragma only
-        takes effect outside a transaction, so it goes straight to the driver."""
+    def _sqlite_pragmas(self, connection: Connection, *pragmas: str) -> None:
+        """SQLite, around a migration. One that recreates a table (Alembic's batch mode)
+        drops the old one, which must not cascade into the tables that refer to it; what
+        it drops or rewrites is zeroed, and the WAL emptied afterwards, so an upgrade that
+        encrypts a plaintext record leaves no plaintext in the file. These pragmas only take
+        effect outside a transaction, so they go straight to the driver."""
         if self.dialect == "sqlite":
-            connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={state}")
+            for pragma in pragmas:
+                connection.connection.driver_connection.execute(f"PRAGMA {pragma}")
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("cases")

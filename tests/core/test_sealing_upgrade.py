@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -77,6 +78,11 @@ def test_the_upgrade_seals_existing_rows_and_keeps_them_findable(old_database: D
         assert b"Old plaintext report" not in bytes(report[0])
         assert b"Old subject" not in bytes(report[1])
         assert verify(conn) == (2, [])
+    if old_database.dialect == "sqlite":  # nothing of the plaintext is left in the files
+        path = Path(old_database.engine.url.database or "")
+        files = [path, path.with_name(path.name + "-wal")]
+        stored = b"".join(f.read_bytes() for f in files if f.exists())
+        assert b"Morgan" not in stored and b"Old plaintext report" not in stored
     with old_database.session() as session:
         person = find_or_create_person(session, Contact(email="MORGAN@old.example"))
         assert (person.id, person.display_name) == (1, "Morgan Plaintext")
