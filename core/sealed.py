@@ -18,8 +18,27 @@ from typing import Any
 
 from sqlalchemy import LargeBinary, String, TypeDecorator, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement, operators
 
 from core import crypto
+
+
+class SealedComparisonError(TypeError):
+    """SQL compared a sealed column with a value: it would never match (random nonces)."""
+
+
+class _Uncomparable(LargeBinary.Comparator[Any]):
+    """Only IS [NOT] NULL makes sense on ciphertext; anything else is a bug to catch early."""
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+        # NULL tests, ordering and SQLAlchemy's own column-to-column comparisons pass.
+        values = [o for o in other if o is not None and not isinstance(o, ClauseElement)]
+        if not values or op in (operators.is_, operators.is_not):
+            return super().operate(op, *other, **kwargs)
+        raise SealedComparisonError(
+            f"{self.type.context} is sealed and cannot be compared in SQL; "
+            "use its lookup hash column"
+        )
 
 
 class SealedBytes(TypeDecorator[Any]):
@@ -27,6 +46,7 @@ class SealedBytes(TypeDecorator[Any]):
 
     impl = LargeBinary
     cache_ok = True
+    comparator_factory = _Uncomparable
 
     def __init__(self, context: str) -> None:
         super().__init__()

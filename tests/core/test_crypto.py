@@ -14,6 +14,7 @@ from core.cases import ReportDraft, Source, open_case
 from core.db import Database
 from core.models import Party, Person
 from core.people import Contact, find_or_create_person
+from core.sealed import SealedComparisonError
 from core.settings import Settings
 from steward.keyfile import DEV_KEY_FILE, load_key
 from tests.conftest import TEST_KEY
@@ -112,3 +113,14 @@ def test_the_development_key_file_is_made_once_and_private(
             load_key(dev.with_overrides(slack_bot_token="xoxb-1"), "run")
     finally:
         crypto.install(crypto.parse_keys(TEST_KEY))
+
+
+def test_comparing_a_sealed_column_in_sql_is_refused_at_once() -> None:
+    """Ciphertext never equals a value sealed again (fresh nonce), so such a query would
+    silently find nothing; it fails when written instead."""
+    with pytest.raises(SealedComparisonError) as refused:
+        select(Person).where(Person.email == "robin@example.net")
+    assert str(refused.value) == (
+        "people.email is sealed and cannot be compared in SQL; use its lookup hash column"
+    )
+    assert "IS NULL" in str(select(Person).where(Person.display_name.is_(None)))
