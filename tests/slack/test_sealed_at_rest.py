@@ -6,11 +6,15 @@ from __future__ import annotations
 import base64
 import glob
 import subprocess
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from core.auditchain import verify
+from core.models import Attachment, Case, Entry
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack
@@ -21,7 +25,18 @@ SLACK_WORDS = "the cobalt teacup episode"
 SENDER_NAME = "Quentin Marlowe"
 SENDER = "quentin.marlowe@example.net"
 SLACK_EMAIL = "slack.reporter.zebra@example.org"
-SECRETS = (MAIL_WORDS, SLACK_WORDS, SENDER_NAME, SENDER, SLACK_EMAIL, "U_ALEX")
+ATTACHED_WORDS = "the saffron ledger statement"
+ATTACHMENT_NAME = "witness-okonkwo.txt"
+SECRETS = (
+    MAIL_WORDS,
+    SLACK_WORDS,
+    ATTACHED_WORDS,
+    ATTACHMENT_NAME,
+    SENDER_NAME,
+    SENDER,
+    SLACK_EMAIL,
+    "U_ALEX",
+)
 
 
 def forms(secret: str) -> dict[str, bytes]:
@@ -71,21 +86,33 @@ def test_nothing_readable_at_rest_after_a_mail_and_a_slack_report(
     stack: Stack, gateway_for: MailServer
 ) -> None:
     stack.report(what=f"Report about {SLACK_WORDS}.", contact="email", email=SLACK_EMAIL)
-    raw = corpus.plain(
-        from_addr=f"{SENDER_NAME} <{SENDER}>",
-        subject=f"About {MAIL_WORDS}",
-        body=f"Details of {MAIL_WORDS}, as {SENDER_NAME}.\n",
+    message = message_from_bytes(
+        corpus.plain(
+            from_addr=f"{SENDER_NAME} <{SENDER}>",
+            subject=f"About {MAIL_WORDS}",
+            body=f"Details of {MAIL_WORDS}, as {SENDER_NAME}.\n",
+        ),
+        policy=policy.SMTP,
     )
-    assert send(gateway_for.address[1], raw, mail_from=SENDER)[0] == 250
+    assert isinstance(message, EmailMessage)
+    message.add_attachment(
+        f"Notes: {ATTACHED_WORDS}.\n".encode(),
+        maintype="text",
+        subtype="plain",
+        filename=ATTACHMENT_NAME,
+    )
+    assert send(gateway_for.address[1], message.as_bytes(), mail_from=SENDER)[0] == 250
     stack.drain()
     with stack.db.session() as session:
-        from core.models import Entry
-
-        texts = [e.text for e in session.query(Entry).all()]
+        texts = session.scalars(select(Entry.text)).all()
+        code_names = session.scalars(select(Case.code_name)).all()
+        assert session.scalars(select(Attachment.original_filename)).all() == [ATTACHMENT_NAME]
     assert any(MAIL_WORDS in t for t in texts) and any(SLACK_WORDS in t for t in texts)
-    for name, blob in stored_bytes(stack).items():
-        assert blob, name
-
+    stored = stored_bytes(stack)
+    # The scan reads the real record: what is meant to be plain (code names) is found.
+    assert len(code_names) == 2
+    assert all(any(n.encode() in blob for blob in stored.values()) for n in code_names)
+    for name, blob in stored.items():
         assert leaks(blob) == [], name
     with stack.db.engine.connect() as conn:
         checked, broken = verify(conn)
