@@ -96,6 +96,8 @@ def _batches(db: Database, spec: SealedTable, batch_size: int) -> Iterator[int]:
         .where(_stale(spec, key_id))
         .order_by(table.c.id)
         .limit(batch_size)
+        # Locked until the batch commits, so a concurrent change to a row is not lost.
+        .with_for_update()
     )
     while True:
         with db.connection() as conn:
