@@ -7,7 +7,7 @@ a `Settings` value instead of reaching into `os.environ` on its own.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 
@@ -93,6 +93,8 @@ class Settings:
     community_name: str = "the community"
     emulator_port: int = 3001
     code_of_conduct: str = "contributor-covenant-2.1"
+    # Base64url master keys, newest first (core.crypto); never shown in a repr.
+    encryption_key: str | None = field(default=None, repr=False)
 
     @property
     def conduct_domain(self) -> str:
@@ -162,4 +164,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         community_name=_env("STEWARD_COMMUNITY_NAME", "the community") or "",
         emulator_port=_int("STEWARD_EMULATOR_PORT", 3001),
         code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
+        encryption_key=_env("STEWARD_ENCRYPTION_KEY"),
     )
