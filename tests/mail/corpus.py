@@ -464,3 +464,26 @@ def deeply_nested(depth: int = 3000) -> bytes:
         ],
         head + f"--b{depth}\nContent-Type: text/plain\n\ninnermost\n",
     )
+
+
+LONG_LINE_WORDS = "Outlook wrote this whole paragraph on one line without any break. "
+
+
+def long_line(octets: int = 5000, header_octets: int = 0) -> tuple[bytes, str]:
+    """(raw message, its long line): one 8-bit body line of ``octets`` octets, as Outlook
+    and HTML mailers send, and optionally a References header line just as long."""
+    line = (LONG_LINE_WORDS * (octets // len(LONG_LINE_WORDS) + 1))[:octets]
+    headers = [
+        ("From", DEFAULT_FROM),
+        ("To", DEFAULT_TO),
+        ("Subject", "A report written on one long line"),
+        ("Date", DATE),
+        ("Message-ID", new_message_id()),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+    ]
+    if header_octets:
+        ids = "".join(new_message_id() for _ in range(header_octets // 34 + 1))
+        headers.append(("References", ids[:header_octets]))
+    return _assemble(headers, f"Hello,\n{line}\nAlex\n"), line

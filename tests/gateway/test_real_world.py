@@ -1,0 +1,61 @@
+"""Real-world mail over real SMTP: long lines, automatic mail, forwards, quoted replies."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from core.db import Database
+from core.models import Entry, InboundMessage, OutboxItem
+from core.settings import Settings
+from mailgateway.server import MailServer
+from steward import runtime
+from tests.mail import corpus
+from tests.smtp_helpers import send
+
+
+def stored(db: Database) -> tuple[InboundMessage, Entry]:
+    with db.session() as session:
+        message = session.scalars(select(InboundMessage)).one()
+        return message, message.entry
+
+
+def acknowledgements(db: Database) -> int:
+    with db.session() as session:
+        kinds = session.scalars(select(OutboxItem.kind)).all()
+    return kinds.count("acknowledgement")
+
+
+def test_a_5000_octet_line_is_accepted_kept_byte_for_byte_and_parsed(
+    gateway: MailServer, db: Database
+) -> None:
+    raw, line = corpus.long_line(5000, header_octets=2000)
+    assert max(len(row) for row in raw.split(b"\r\n")) >= 5000
+    code, reply = send(gateway.address[1], raw)
+    assert (code, reply[:9]) == (250, b"2.0.0 Mes")
+    message, entry = stored(db)
+    assert message.raw == raw
+    assert line in entry.text and entry.text.startswith("Hello,")
+    assert acknowledgements(db) == 1
+
+
+def test_only_a_message_over_the_size_limit_is_refused_with_552(
+    db: Database, mail_settings: Settings
+) -> None:
+    settings = replace(mail_settings, max_message_bytes=20_000)
+    server = runtime.build_mail_server(db, settings)
+    server.start()
+    try:
+        port = server.address[1]
+        fits, _ = corpus.long_line(15_000)
+        assert send(port, fits)[0] == 250
+        one_line_too_big, _ = corpus.long_line(30_000)
+        code, reply = send(port, one_line_too_big)
+        assert (code, reply) == (552, b"Error: Too much mail data")
+        many_lines_too_big = corpus.oversized(30_000)
+        assert send(port, many_lines_too_big)[0] == 552
+    finally:
+        server.stop()
+    with db.session() as session:
+        assert len(session.scalars(select(InboundMessage)).all()) == 1
