@@ -150,9 +150,14 @@ def wrap_body(body: bytes, name: str) -> bytes:
 
 
 def envelope_sender(raw: bytes) -> str:
-    """The From address, as the sender's own server would give it in MAIL FROM."""
+    """The envelope sender the message was delivered with, as its Return-Path header
+    records it ("" for the null sender of bounces), else its From address."""
     try:
         message = BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+        return_path = str(message.get("return-path", "")).strip()
+        if return_path:
+            found = re.search(r"<([^<>]*)>", return_path)
+            return (found.group(1) if found else return_path).strip()
         pairs = email.utils.getaddresses([str(v) for v in message.get_all("from", [])])
     except Exception:  # noqa: BLE001 - a broken From header just gets the fallback sender
         return FALLBACK_SENDER

@@ -516,6 +516,13 @@ def _walk(message: Message) -> _Walk:
     return walk
 
 
+def _part_types(message: Message) -> list[str]:
+    """Content types of the top-level parts (where a report's status part may sit)."""
+    if not message.is_multipart():
+        return []
+    return [p.get_content_type() for p in message.get_payload() if isinstance(p, Message)]
+
+
 def _stdlib_defects(message: Message) -> list[str]:
     names: list[str] = []
     for part in message.walk():
@@ -617,7 +624,15 @@ def _parse(
         reply_text=strip_quotes(body_text) if body_text else "",
         attachments=attachments,
         refused=refused,
-        automatic=classify(headers, subject, from_address, envelope_from, content_type),
+        automatic=classify(
+            headers,
+            subject,
+            from_address,
+            envelope_from,
+            content_type,
+            part_types=_part_types(message),
+            message=message,
+        ),
         auth=evaluate(headers, authserv_id),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import select
 
 from core.db import Database
@@ -59,3 +60,21 @@ def test_only_a_message_over_the_size_limit_is_refused_with_552(
         server.stop()
     with db.session() as session:
         assert len(session.scalars(select(InboundMessage)).all()) == 1
+
+
+@pytest.mark.parametrize("kind", sorted(corpus.automatic_in_the_wild()))
+def test_automatic_mail_in_the_wild_is_recorded_but_never_acknowledged(
+    gateway: MailServer, db: Database, kind: str
+) -> None:
+    raw = corpus.automatic_in_the_wild()[kind]
+    assert send(gateway.address[1], raw, mail_from="someone@example.com")[0] == 250
+    message, entry = stored(db)
+    assert message.automatic and entry.data["automatic"] == message.automatic
+    assert acknowledgements(db) == 0
+
+
+def test_a_person_forwarding_a_bounce_is_acknowledged(gateway: MailServer, db: Database) -> None:
+    assert send(gateway.address[1], corpus.forwarded_bounce())[0] == 250
+    message, _ = stored(db)
+    assert message.automatic is None
+    assert acknowledgements(db) == 1

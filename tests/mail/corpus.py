@@ -487,3 +487,117 @@ def long_line(octets: int = 5000, header_octets: int = 0) -> tuple[bytes, str]:
         ids = "".join(new_message_id() for _ in range(header_octets // 34 + 1))
         headers.append(("References", ids[:header_octets]))
     return _assemble(headers, f"Hello,\n{line}\nAlex\n"), line
+
+
+def _notice(
+    from_addr: str, subject: str, body: str, extra: list[tuple[str, str]] | None = None
+) -> bytes:
+    """A hand-written notice from a machine, as plain text."""
+    return _assemble(
+        [
+            ("From", from_addr),
+            ("To", DEFAULT_TO),
+            ("Subject", subject),
+            ("Date", DATE),
+            ("Message-ID", new_message_id("mx.example.com")),
+            *(extra or []),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Transfer-Encoding", "8bit"),
+        ],
+        body,
+    )
+
+
+QMAIL_BODY = (
+    "Hi. This is the qmail-send program at mx.example.com.\n"
+    "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+    "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+    "<gone@example.com>:\n"
+    "Sorry, no mailbox here by that name. (#5.1.1)\n\n"
+    "--- Below this line is a copy of the message.\n\n"
+    "From: conduct@example.org\nSubject: [COC-1] Your report\n"
+)
+
+
+def automatic_in_the_wild() -> dict[str, bytes]:
+    """Automatic mail in the shapes that were once acknowledged, one per kind."""
+    delivery_status = "\n".join(
+        [
+            "Reporting-MTA: dns; mx.example.com",
+            "",
+            "Final-Recipient: rfc822; gone@example.com",
+            "Action: failed",
+            "Status: 5.1.1",
+        ]
+    )
+    return {
+        "post_master bounce": _notice(
+            "post_master@sms.example.com", "Re:Your report", "Message could not be delivered."
+        ),
+        "antivirus gateway": _notice(
+            "Gateway_AntiVirus_Scanner@example.com",
+            "Delivery failure notification",
+            "Your message was blocked: it carried a virus.",
+        ),
+        "returned mail wording": _notice(
+            "E500_Mail_Service@example.com",
+            "Returned Mail - Error During Delivery",
+            "Error during delivery to gone@example.com.",
+        ),
+        "list moderation notice": _notice(
+            "community-admin@lists.example.com",
+            "Your message to community awaits moderator approval",
+            "Your mail to 'community' is being held until the list moderator can review it.",
+        ),
+        "x-loop": _notice(
+            "robot@lists.example.com",
+            "Please confirm",
+            "Confirm your subscription.",
+            [("X-Loop", "community@lists.example.com")],
+        ),
+        "auto generated subject": _notice(
+            "helpdesk@example.com", "[AUTO GENERATED] Ticket 4711", "We received your request."
+        ),
+        "digest from -request": _notice(
+            "community-request@lists.example.com", "community Digest, Vol 3", "Today's topics."
+        ),
+        "top-level delivery-status": _assemble(
+            [
+                ("From", "relay@mx.example.com"),
+                ("To", DEFAULT_TO),
+                ("Subject", "Report"),
+                ("Date", DATE),
+                ("Message-ID", new_message_id("mx.example.com")),
+                ("MIME-Version", "1.0"),
+                ("Content-Type", "message/delivery-status"),
+            ],
+            delivery_status,
+        ),
+        "latvian out of office": _notice(
+            "Jānis Bērziņš <janis@example.lv>",
+            "Automātiskā atbilde: Jūsu ziņojums",
+            "Esmu atvaļinājumā līdz 10. martam.",
+        ),
+        "qmail plain-text bounce": _notice(
+            "relay@mx.example.com", "Re: [COC-1] Your report", QMAIL_BODY
+        ),
+        "feedback-id bulk mail": _notice(
+            "news@shop.example.com",
+            "Your weekly offers",
+            "Offers.",
+            [("Feedback-ID", "123:456:shop")],
+        ),
+    }
+
+
+def forwarded_bounce() -> bytes:
+    """A person forwarding a bounce they received, inline, as evidence."""
+    return plain(
+        subject="Fwd: Undelivered Mail Returned to Sender",
+        body="My warning to him bounced, see below.\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\n"
+        "Date: Mon, 3 Mar 2025 at 09:00\n"
+        "Subject: Undelivered Mail Returned to Sender\n\n" + QMAIL_BODY,
+    )
