@@ -37,7 +37,7 @@ from mailgateway.attachments import (
 )
 from mailgateway.authresults import AuthVerdict, evaluate
 from mailgateway.automatic import classify
-from mailgateway.quotes import strip_quotes
+from mailgateway.quotes import forwarded_section, strip_quotes
 
 __all__ = [
     "AuthVerdict",
@@ -427,6 +427,7 @@ class _Walk:
     broken: list[str] = field(default_factory=list)
     candidates: list[AttachmentCandidate] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    forwarded: list[Message] = field(default_factory=list)
 
 
 def _part_filename(part: Message) -> str | None:
@@ -496,8 +497,9 @@ def _leaf(part: Message, walk: _Walk) -> None:
 def _walk(message: Message) -> _Walk:
     """Split the MIME tree into body texts and attachment candidates, in message order.
 
-    Attached messages (message/rfc822) become one .eml attachment: their text is
-    someone else's mail, not the sender's words, so it stays out of body_text.
+    Attached messages (message/rfc822) become one .eml attachment, kept as
+    evidence; they are also listed in ``forwarded``, to be shown after the
+    sender's own words (see _forwarded_sections).
     """
     walk = _Walk()
     stack: list[Message] = [message]
@@ -508,12 +510,35 @@ def _walk(message: Message) -> _Walk:
             walk.candidates.append(
                 AttachmentCandidate(_part_filename(part), ctype, _attached_message_bytes(part))
             )
+            if ctype in FORWARDED_TYPES:
+                walk.forwarded.extend(p for p in part.get_payload() if isinstance(p, Message))
         elif part.is_multipart():
             children = part.get_payload()
             stack.extend(reversed([c for c in children if isinstance(c, Message)]))
         else:
             _leaf(part, walk)
     return walk
+
+
+FORWARDED_TYPES = frozenset({"message/rfc822", "message/global"})
+FORWARDED_HEADERS = ("From", "Date", "Subject", "To")
+# A forward of a forward of a forward is shown; deeper ones stay attachments only.
+MAX_FORWARD_DEPTH = 3
+
+
+def _forwarded_sections(walk: _Walk, depth: int = 1) -> list[str]:
+    """Each attached message as the stewards read it: marked as forwarded, with its
+    From, Date, Subject and To, then its whole text (nothing stripped: it is evidence)."""
+    sections = []
+    for inner in walk.forwarded:
+        headers = _message_headers(inner)
+        lines = [f"{name}: {_first(headers, name)}" for name in FORWARDED_HEADERS]
+        lines = [line for line in lines if not line.endswith(": None")]
+        inner_walk = _walk(inner)
+        text, _ = _choose_bodies(inner_walk)
+        nested = _forwarded_sections(inner_walk, depth + 1) if depth < MAX_FORWARD_DEPTH else []
+        sections.append(forwarded_section("\n".join([*lines, "", text, *nested])))
+    return sections
 
 
 def _part_types(message: Message) -> list[str]:
@@ -599,11 +624,16 @@ def _parse(
 
     walk = _walk(message)
     defects.extend(walk.defects)
-    body_text, body_html = _choose_bodies(walk)
+    own_text, body_html = _choose_bodies(walk)
+    subject = _first(headers, "subject") or ""
+    forwarded = _forwarded_sections(walk)
+    body_text = "\n\n".join(part for part in (own_text, *forwarded) if part)
+    reply_text = "\n\n".join(
+        part for part in (strip_quotes(own_text, subject) if own_text else "", *forwarded) if part
+    )
     attachments, refused = select_attachments(
         walk.candidates, max_attachment_bytes, max_attachments
     )
-    subject = _first(headers, "subject") or ""
     from_address = _lower_addresses(senders[:1])[0] if senders else None
     from_name = decode_header_value(senders[0][0]) if senders and senders[0][0] else None
     content_type = _first(headers, "content-type") or message.get_content_type()
@@ -621,7 +651,7 @@ def _parse(
         headers=headers,
         body_text=body_text,
         body_html=body_html,
-        reply_text=strip_quotes(body_text) if body_text else "",
+        reply_text=reply_text,
         attachments=attachments,
         refused=refused,
         automatic=classify(

@@ -601,3 +601,115 @@ def forwarded_bounce() -> bytes:
         "Date: Mon, 3 Mar 2025 at 09:00\n"
         "Subject: Undelivered Mail Returned to Sender\n\n" + QMAIL_BODY,
     )
+
+
+REPLY_NEW_TEXT = "He did it again at Friday's meetup.\nTwo people saw it.\n\nThanks,\nAlex"
+# Reply history as mail clients in many languages write it, below REPLY_NEW_TEXT.
+REPLY_HISTORIES = {
+    "polish attribution": (
+        "W dniu 2025-03-03 10:00:00 użytkownik Conduct Team <conduct@example.org> napisał:\n\n"
+        "Could you tell us more?\n"
+    ),
+    "dutch attribution wrapped": (
+        "Op 3 maart 2025 10:00 schreef Conduct Team <\nconduct@example.org>:\n\n"
+        "> Could you tell us more?\n"
+    ),
+    "portuguese attribution wrapped": (
+        "Em 3 de março de 2025 às 10:00:00, Conduct Team (\nconduct@example.org) escreveu:\n\n"
+        "Could you tell us more?\n"
+    ),
+    "german gmail attribution": (
+        "Am Mo., 3. März 2025 um 10:00 Uhr schrieb Conduct Team <conduct@example.org>:\n\n"
+        "> Could you tell us more?\n"
+    ),
+    "russian attribution without a verb": (
+        "пн, 3 мар. 2025 г. в 10:00, Conduct Team <conduct@example.org>:\n\n"
+        "> Could you tell us more?\n"
+    ),
+    "spanish separator": (
+        "-----Mensaje original-----\nDe: Conduct Team\nEnviado el: lunes, 3 de marzo de 2025\n"
+        "Asunto: Su informe\n\nCould you tell us more?\n"
+    ),
+    "german separator": (
+        "-----Ursprüngliche Nachricht-----\nVon: Conduct Team <conduct@example.org>\n"
+        "Betreff: Ihre Meldung\n\nCould you tell us more?\n"
+    ),
+    "outlook block in french": (
+        "________________________________\nDe : Conduct Team <conduct@example.org>\n"
+        "Envoyé : lundi 3 mars 2025 10:00\nÀ : Alex <alex@example.net>\n"
+        "Objet : Votre signalement\n\nCould you tell us more?\n"
+    ),
+    "outlook block with a wrapped from": (
+        "From: Conduct Team\n<conduct+4f2a9c1d@example.org>\n"
+        "Sent: Monday, March 3, 2025 10:00 AM\nTo: Alex\nSubject: Your report\n\n"
+        "Could you tell us more?\n"
+    ),
+    "french iphone signature": (
+        "Envoyé depuis mon iPhone\n\n"
+        "Le 3 mars 2025 à 10:00, Conduct Team a écrit :\n\n> Could you tell us more?\n"
+    ),
+    "german iphone signature": "Von meinem iPhone gesendet\n\n> Could you tell us more?\n",
+    "english iphone signature": "Sent from my iPhone\n\nCould you tell us more?\n",
+}
+
+
+def reply_with_history(history: str) -> bytes:
+    """A person's reply: REPLY_NEW_TEXT (ending in a sign-off) above ``history``."""
+    return plain(subject="Re: Your report", body=f"{REPLY_NEW_TEXT}\n\n{history}")
+
+
+FORWARD_NOTE = "This is the mail he sent me last night."
+FORWARDED = {
+    "from": "Pat Doe <pat@example.com>",
+    "date": "Sun, 2 Mar 2025 23:10:00 +0100",
+    "subject": "about tomorrow",
+    "text": "You had better not show up tomorrow.\n\n> Please stop writing to me.\n\n-- \nPat",
+}
+FORWARD_LAYOUTS = {
+    "gmail": (
+        "Fwd: about tomorrow",
+        "---------- Forwarded message ---------\n"
+        "From: {from}\nDate: {date}\nSubject: {subject}\nTo: <alex@example.net>\n\n{text}\n",
+    ),
+    "outlook": (
+        "FW: about tomorrow",
+        "________________________________\n"
+        "From: {from}\nSent: {date}\nTo: Alex\nSubject: {subject}\n\n{text}\n",
+    ),
+    "apple mail": (
+        "Fwd: about tomorrow",
+        "Begin forwarded message:\n\n"
+        "From: {from}\nSubject: {subject}\nDate: {date}\nTo: alex@example.net\n\n{text}\n",
+    ),
+    "thunderbird": (
+        "Fwd: about tomorrow",
+        "-------- Forwarded Message --------\n"
+        "Subject: \t{subject}\nDate: \t{date}\nFrom: \t{from}\nTo: \talex@example.net\n\n{text}\n",
+    ),
+}
+
+
+def inline_forward(layout: str) -> bytes:
+    subject, template = FORWARD_LAYOUTS[layout]
+    body = f"{FORWARD_NOTE}\n\nAlex\n\n" + template.format(**FORWARDED)
+    return plain(subject=subject, body=body)
+
+
+def attached_forward() -> bytes:
+    """The same evidence forwarded as a message/rfc822 attachment."""
+    inner = plain(
+        from_addr=FORWARDED["from"],
+        to="alex@example.net",
+        subject=FORWARDED["subject"],
+        body=FORWARDED["text"] + "\n",
+    )
+    outer = message_from_bytes_smtp(plain(subject="Fwd: about tomorrow", body=FORWARD_NOTE))
+    outer.add_attachment(message_from_bytes_smtp(inner))
+    return outer.as_bytes()
+
+
+def message_from_bytes_smtp(raw: bytes) -> EmailMessage:
+    from email import message_from_bytes
+
+    message = message_from_bytes(raw, _class=EmailMessage, policy=policy.SMTP)
+    return message
