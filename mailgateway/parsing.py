@@ -13,10 +13,10 @@ neither of which suits a reporting desk.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import email
+import email.errors
+import email.header
 import email.parser
 import email.utils
 import logging
@@ -151,7 +151,6 @@ class ParsedMail:
 
 # --------------------------------------------------------------------------- header decoding
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _MSG_ID = re.compile(r"<[^<>]+>")
@@ -173,46 +172,29 @@ def _charset_decode(data: bytes, charset: str) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _encoded_word_bytes(encoding: str, text: str) -> bytes:
-    if encoding in "bB":
-        try:
-            return base64.b64decode(text + "=" * (-len(text) % 4))
-        except (binascii.Error, ValueError):
-            return text.encode("ascii", errors="replace")
-    return binascii.a2b_qp(text.encode("ascii", errors="replace"), header=True)
-
-
 def decode_rfc2047(value: str) -> str:
-    """Decode RFC 2047 encoded words leniently.
+    """Decode RFC 2047 encoded words with the stdlib's ``email.header.decode_header``.
 
-    Adjacent words in the same charset are joined *before* decoding because
-    some encoders split a multi-byte character (UTF-8, Shift_JIS) across two
-    words; whitespace between encoded words is dropped as the RFC requires.
+    It joins adjacent words in one charset before decoding (some encoders split a
+    multi-byte character across two words) and drops the whitespace between
+    encoded words, as the RFC requires. Its results are decoded leniently here:
+    an unknown charset or bad bytes must not cost the rest of the header.
     """
     if "=?" not in value:
         return value
-    pieces: list[tuple[str | None, str | bytes]] = []
-    position = 0
-    for match in _ENCODED_WORD.finditer(value):
-        between = value[position : match.start()]
-        follows_word = bool(pieces) and pieces[-1][0] is not None
-        if between and not (follows_word and not between.strip()):
-            pieces.append((None, between))
-        charset = match.group(1).split("*", 1)[0].lower()
-        data = _encoded_word_bytes(match.group(2), match.group(3))
-        if pieces and pieces[-1][0] == charset:
-            previous = pieces[-1][1]
-            assert isinstance(previous, bytes)
-            pieces[-1] = (charset, previous + data)
-        else:
-            pieces.append((charset, data))
-        position = match.end()
-    if position < len(value):
-        pieces.append((None, value[position:]))
-    return "".join(
-        _charset_decode(data, charset) if isinstance(data, bytes) and charset else str(data)
-        for charset, data in pieces
-    )
+    try:
+        parts = email.header.decode_header(value)
+    except (email.errors.HeaderParseError, ValueError):  # e.g. broken base64: keep as is
+        return value
+    return "".join(_decoded_part(data, charset) for data, charset in parts)
+
+
+def _decoded_part(data: bytes | str, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    if charset is None:  # text between encoded words, as decode_header hands it back
+        return data.decode("raw-unicode-escape")
+    return _charset_decode(data, charset)
 
 
 def decode_header_value(raw: object) -> str:
@@ -302,6 +284,14 @@ def _date_from_header(value: str | None) -> datetime | None:
 
 class _HTMLText(HTMLParser):
     """Readable text from HTML: scripts/styles dropped, blocks become line breaks.
+
+    Kept instead of a library because the maintained converters fail our tests
+    on mail-shaped HTML: html2text turns <pre> into an indented Markdown block
+    and links into "[text](url)" (tests/mail/test_parsing.py::
+    test_html_to_text_keeps_preformatted_lines and
+    test_html_only_mail_becomes_readable_text); inscriptis drops link targets,
+    a report's evidence, and renders blockquotes without "> ", so the quoted
+    history of HTML-only replies could not be stripped (same tests).
 
     Blockquotes are rendered as "> " lines so that strip_quotes can remove the
     quoted history of HTML-only replies just like plain-text ones. Link targets
