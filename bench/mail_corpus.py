@@ -19,7 +19,7 @@ envelope sender is the message's From address, the way a person's mail server
 would send it, so nothing about the label leaks into the envelope.
 
     .venv/bin/python bench/mail_corpus.py [--corpus DIR] [--limit N]
-        [--database-url URL] [--check] [--show-failures]
+        [--database-url URL] [--check] [--show-failures] [--sender-from-header]
 
 ``--limit N`` sends an evenly spread sample of N messages (CI's bounded run).
 ``--check`` exits 1 on an unintended 5xx, a missed acknowledgement, or more than
@@ -102,7 +102,7 @@ def default_corpus() -> Path:
     return ROOT.parent / CORPUS_PLACE
 
 
-def load(corpus: Path, limit: int | None) -> list[Item]:
+def load(corpus: Path, limit: int | None, sender_from_header: bool = False) -> list[Item]:
     """The manifest's raw and body messages, optionally an evenly spread sample of them."""
     with (corpus / "MANIFEST.tsv").open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["kind"] in ("raw", "body")]
@@ -120,7 +120,7 @@ def load(corpus: Path, limit: int | None) -> list[Item]:
             kind=row["kind"],
             expected=(corpus / expected).read_text(encoding="utf-8") if expected else None,
             raw=raw,
-            sender=envelope_sender(raw),
+            sender=from_address(raw) if sender_from_header else envelope_sender(raw),
             message_id=message_id(raw),
         )
         if item.label == "human":
@@ -152,12 +152,18 @@ def wrap_body(body: bytes, name: str) -> bytes:
 def envelope_sender(raw: bytes) -> str:
     """The envelope sender the message was delivered with, as its Return-Path header
     records it ("" for the null sender of bounces), else its From address."""
+    message = BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
+    return_path = str(message.get("return-path", "")).strip()
+    if return_path:
+        found = re.search(r"<([^<>]*)>", return_path)
+        return (found.group(1) if found else return_path).strip()
+    return from_address(raw)
+
+
+def from_address(raw: bytes) -> str:
+    """The From address (with ``--sender-from-header``: no help from the envelope)."""
     try:
         message = BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
-        return_path = str(message.get("return-path", "")).strip()
-        if return_path:
-            found = re.search(r"<([^<>]*)>", return_path)
-            return (found.group(1) if found else return_path).strip()
         pairs = email.utils.getaddresses([str(v) for v in message.get_all("from", [])])
     except Exception:  # noqa: BLE001 - a broken From header just gets the fallback sender
         return FALLBACK_SENDER
@@ -325,12 +331,14 @@ def summarise(report: Report, max_bytes: int) -> dict[str, object]:
 # --------------------------------------------------------------------------- running
 
 
-def run(corpus: Path, limit: int | None, database_url: str | None) -> tuple[Report, int]:
+def run(
+    corpus: Path, limit: int | None, database_url: str | None, sender_from_header: bool = False
+) -> tuple[Report, int]:
     from core.db import Database
     from core.settings import Settings
 
     max_bytes = Settings().max_message_bytes
-    report = Report(load(corpus, limit))
+    report = Report(load(corpus, limit, sender_from_header))
     work = Path(tempfile.mkdtemp(prefix="steward-corpus-"))
     url = database_url or f"sqlite:///{work / 'steward.db'}"
     Database(url).upgrade()
@@ -391,6 +399,11 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="send an even sample of N")
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--sender-from-header",
+        action="store_true",
+        help="send from each message's From address, not its Return-Path (a harder test)",
+    )
     parser.add_argument("--show-failures", action="store_true", help="list the failed files")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args()
@@ -398,7 +411,7 @@ def main() -> int:
     if not (corpus / "MANIFEST.tsv").is_file():
         print(f"mail corpus not found at {corpus}: skipped")
         return 0
-    report, max_bytes = run(corpus, args.limit, args.database_url)
+    report, max_bytes = run(corpus, args.limit, args.database_url, args.sender_from_header)
     summary = summarise(report, max_bytes)
     if args.json:
         print(json.dumps(summary, indent=2))

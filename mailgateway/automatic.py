@@ -36,7 +36,12 @@ from email.message import Message
 
 from flufl.bounce import all_failures
 
+from core.privacy import silence_below
+
 log = logging.getLogger(__name__)
+# flufl.bounce logs each detector it runs, and a detector's exception with its
+# traceback, which can quote the message: nothing of it may reach our logs.
+silence_below("flufl.bounce", logging.CRITICAL)
 
 # --------------------------------------------------------------------------- tables
 

@@ -346,10 +346,14 @@ def test_no_message_content_reaches_the_logs(caplog: pytest.LogCaptureFixture) -
     secret = "Sekret-Zeuge-4711"
     raw = corpus.attachment_non_ascii().replace(b"Files attached", secret.encode())
     broken = b"From: <" + secret.encode() + b"\r\nSubject: =?x?q?" + secret.encode() + b"?=\r\n\r\n"
+    bounce = corpus.automatic_in_the_wild()["qmail plain-text bounce"].replace(
+        b"gone@example.com", secret.encode() + b"@example.com"
+    )
     with caplog.at_level(logging.DEBUG):
         parse(raw)
         parse(broken)
         parse(corpus.deeply_nested())
+        assert parse(bounce).automatic == "bounce"  # the bounce detectors ran on it
     text = " ".join(record.getMessage() for record in caplog.records)
     assert secret not in text
     assert "Übersicht" not in text and "報告" not in text and "alex@" not in text
