@@ -173,7 +173,32 @@ def _library_reply(text: str) -> str:
             content = content[:cut]
     if hidden:
         content = _PLACEHOLDER_RE.sub(lambda m: hidden[int(m.group(1))], content)
-    return content
+    return _as_written(text, content)
+
+
+def _as_written(original: str, cut: str) -> str:
+    """The original lines that the library's result keeps, with their indentation.
+
+    The library strips every line it returns, which flattens indented code and
+    command lines a person typed. Its result is a prefix of the original, line
+    for line once stripped: the same number of non-blank lines is taken from the
+    original instead. Anything else (it never should be) keeps the library's text.
+    """
+    wanted = [line.strip() for line in cut.split("\n") if line.strip()]
+    if not wanted:
+        return cut
+    taken: list[str] = []
+    lines = original.split("\n")
+    found = 0
+    for line in lines:
+        taken.append(line)
+        if line.strip():
+            if line.strip() != wanted[found]:
+                return cut
+            found += 1
+            if found == len(wanted):
+                return "\n".join(taken)
+    return cut
 
 
 def _is_attribution(block: str) -> bool:
