@@ -230,10 +230,13 @@ def _attribution_at(lines: list[str], start: int) -> bool:
     if not lines[start].strip() or lines[start].lstrip().startswith(">"):
         return False
     for end in range(start, min(start + rules.MAX_ATTRIBUTION_LINES, len(lines))):
-        if not lines[end].strip():
+        tail = lines[end].rstrip()
+        if not tail:
             return False
-        block = " ".join(line.strip() for line in lines[start : end + 1])
-        if _is_attribution(block):
+        # Cheap first: an attribution ends in a colon or in its verb.
+        ends_right = tail.endswith((":", "：")) or rules.ATTRIBUTION_WITH_VERB.search(tail[-24:])
+        block = " ".join(line.strip() for line in lines[start : end + 1]) if ends_right else ""
+        if block and _is_attribution(block):
             return True
         if lines[end].rstrip().endswith((".", "!", "?")):
             return False  # a finished sentence: what follows is not its wrapped tail

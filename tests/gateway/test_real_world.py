@@ -12,7 +12,7 @@ from core.db import Database
 from core.models import Entry, InboundMessage, OutboxItem
 from core.settings import Settings
 from mailgateway.server import MailServer
-from steward import runtime
+from tests.gateway.conftest import running_gateway
 from tests.mail import corpus
 from tests.smtp_helpers import cases_show, send
 
@@ -46,9 +46,7 @@ def test_only_a_message_over_the_size_limit_is_refused_with_552(
     db: Database, mail_settings: Settings
 ) -> None:
     settings = replace(mail_settings, max_message_bytes=20_000)
-    server = runtime.build_mail_server(db, settings)
-    server.start()
-    try:
+    with running_gateway(db, settings) as server:
         port = server.address[1]
         fits, _ = corpus.long_line(15_000)
         assert send(port, fits)[0] == 250
@@ -57,8 +55,6 @@ def test_only_a_message_over_the_size_limit_is_refused_with_552(
         assert (code, reply) == (552, b"Error: Too much mail data")
         many_lines_too_big = corpus.oversized(30_000)
         assert send(port, many_lines_too_big)[0] == 552
-    finally:
-        server.stop()
     with db.session() as session:
         assert len(session.scalars(select(InboundMessage)).all()) == 1
 
