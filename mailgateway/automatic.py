@@ -76,22 +76,22 @@ SYSTEM_NAMES = frozenset(
 # Subject starts of delivery failure notices (after "[tag]" prefixes), by language.
 BOUNCE_SUBJECTS = (
     # English
-    r"undeliver(?:able|ed)\b",
-    r"returned mail\b",
-    r"(?:e-?mail |message )?delivery (?:status|failure|failed|report|notification|problem"
-    r"|has failed|warning|error)",
+    r"undeliver(?:able|ed)(?: mail| message| e-?mail)?",
+    r"returned mail",
+    r"(?:e-?mail |mail |message )?delivery (?:status|failure|failed|report|notification|problem"
+    r"|has failed|warning|error)(?: notification| notice| report| message)?",
     r"(?:permanent |temporary )?delivery failure",
-    r"(?:e-?mail|mail|message) (?:failed|failure)\b",
+    r"(?:e-?mail|mail|message) (?:failed|failure)",
     r"failure (?:notice|delivery)",
-    r"failed mail\b",
+    r"failed mail",
     r"mail (?:not delivered|system error|failed)",
     r"(?:sorry, )?(?:your )?(?:mail|message|e-?mail)(?: to .{1,80})? could not be delivered",
-    r"non-?deliver(?:y|able)\b",
-    r"(?:delayed mail|message delayed|mail delayed)\b",
-    r"warning: message .{0,40}(?:delayed|not yet been delivered)",
+    r"non-?deliver(?:y|able)(?: report| notification)?",
+    r"(?:delayed mail|message delayed|mail delayed)",
+    r"warning: message .{0,40}(?:delayed|not yet been delivered).*",
     r"there was an error sending your mail",
     r"(?:e-?mail )?bounce(?:d mail| notification)",
-    r"postmaster notif",
+    r"postmaster notif(?:y|ication)",
     r"notice: mail delivery status",
     # German
     r"unzustellbar",
@@ -99,7 +99,7 @@ BOUNCE_SUBJECTS = (
     r"zustellung fehlgeschlagen",
     r"(?:fehler bei der )?(?:e-mail-)?zustellung(?:sfehler| gescheitert)",
     # French
-    r"non remis\b",
+    r"non remis",
     r"non distribuable",
     r"échec de (?:la )?(?:remise|distribution)",
     r"message non (?:délivré|remis|distribué)",
@@ -119,7 +119,7 @@ BOUNCE_SUBJECTS = (
     r"impossibile recapitare",
     r"mancato recapito",
     # Polish
-    r"niedostarczaln",
+    r"niedostarczaln\w*",
     r"nie można dostarczyć",
     r"wiadomość niedostarczona",
     # Russian
@@ -127,11 +127,11 @@ BOUNCE_SUBJECTS = (
     r"(?:ваше )?сообщение не доставлено",
     r"не удалось доставить",
     # Latvian, Czech, Swedish, Danish/Norwegian, Finnish, Turkish
-    r"nepiegādāt",
+    r"nepiegādāt\w*",
     r"nevar piegādāt",
-    r"nedoručiteln",
-    r"olevererbar",
-    r"kan (?:inte|ikke) levere",
+    r"nedoručiteln\w*",
+    r"olevererbar\w*",
+    r"kan (?:inte|ikke) levere\w*",
     r"toimittamaton",
     r"teslim edilemedi",
     # Japanese, Chinese, Korean
@@ -148,7 +148,6 @@ BOUNCE_SUBJECTS = (
 # Anywhere in a subject: phrases no person would write about anything else.
 BOUNCE_ANYWHERE = (
     r"awaits moderator approval",
-    r"\bmail delivery failed\b",
     r"\bundelivered mail returned to sender\b",
 )
 
@@ -247,7 +246,8 @@ OUT_OF_OFFICE_ANYWHERE = (
 FORWARD_PREFIX = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)*(?:fwd?|fw|wg|tr|rv|enc|doorst)\s*:", re.I)
 
 _TAGS = r"^\s*(?:\[[^\]]{0,40}\]\s*)*[\[\(]?\s*"
-_SEPARATOR = r"\s*(?:$|[:\]\)\-–—|]|re\s*:|aw\s*:)"
+# A dash only separates when a space follows: "Absent-minded remarks" is a person's.
+_SEPARATOR = r"\s*(?:$|[:\]\)|]|[-–—]\s|re\s*:|aw\s*:)"
 
 
 def _starts(markers: Sequence[str], separator: str = _SEPARATOR) -> re.Pattern[str]:
@@ -258,7 +258,9 @@ def _anywhere(phrases: Sequence[str]) -> re.Pattern[str]:
     return re.compile("|".join(phrases), re.IGNORECASE)
 
 
-_BOUNCE_SUBJECT = _starts(BOUNCE_SUBJECTS, separator="")
+# Delivery failure phrases end the subject or are followed by punctuation:
+# "Undeliverable: ..." is a notice, "Undelivered promises ..." is a person's.
+_BOUNCE_SUBJECT = _starts(BOUNCE_SUBJECTS, separator=r"\s*(?:$|[:(\[,.!。：]|[-–—]\s)")
 _BOUNCE_ANYWHERE = _anywhere(BOUNCE_ANYWHERE)
 _OOO_SUBJECT = _starts(OUT_OF_OFFICE_SUBJECTS)
 _OOO_ANYWHERE = _anywhere(OUT_OF_OFFICE_ANYWHERE)

@@ -297,7 +297,16 @@ def test_out_of_office_subjects_in_more_languages(subject: str) -> None:
         "Re: delivery failure of my earlier mail",
         "Delivered by hand: my report",
         "Absent friends at the meetup",
+        "Absent-minded remarks at the meetup",
+        "Urlaub-Fotos ohne Zustimmung geteilt",
         "外出时被骚扰",
+        "Undelivered promises from the organisers",
+        "Non-delivery of the refund",
+        "Message delayed by moderators?",
+        "Mail delivery failed to reach the steward? Test",
+        "Delivery report of the harassment",
+        "Returned to the venue and he was there",
+        "Failure to act on my last report",
     ],
 )
 def test_forwards_and_reports_about_mail_are_people(subject: str) -> None:
