@@ -346,13 +346,16 @@ def split_forward(text: str, subject: str = "") -> tuple[str, str] | None:
     Inline forwards are found by their marker line (Gmail, Apple Mail,
     Thunderbird and their translations). Outlook writes no marker: under a
     "FW:" subject, its first header block or "Original Message" line starts the
-    forwarded message instead.
+    forwarded message instead. So it does in a message that is not a reply (its
+    subject has neither a forward nor a reply prefix): a mail header block
+    pasted into a new report is evidence, not reply history.
     """
     lines = text.split("\n")
     marker = next((i for i, line in enumerate(lines) if rules.FORWARD_MARKER.match(line)), None)
     if marker is not None:
         return "\n".join(lines[:marker]), "\n".join(lines[marker + 1 :])
-    if rules.FORWARD_SUBJECT.match(subject or ""):
+    subject = (subject or "").strip()
+    if rules.FORWARD_SUBJECT.match(subject) or (subject and not rules.REPLY_SUBJECT.match(subject)):
         start = next(
             (
                 i

@@ -221,7 +221,14 @@ FORWARD_MARKERS = (
 )
 # Subject prefixes that mean "forwarded" (Fwd, FW, WG, TR, RV, Enc, Doorst, I, VS, PD...).
 FORWARD_SUBJECT = re.compile(
-    r"^\s*(?:\[[^\]]{0,40}\]\s*)*(?:fwd?|fw|wg|tr|rv|enc|doorst|i|vs|vb|vl|pd|tov|přep|пер)\s*:",
+    r"^\s*(?:\[[^\]]{0,40}\]\s*)*(?:fwd?|fw|wg|tr|rv|enc|doorst|i|vs|vb|vl|pd|továbbítás|ilt"
+    r"|pārs|přep|пересл|пер|转发|轉寄|転送)\s*[:：]",
+    re.IGNORECASE,
+)
+# Subject prefixes that mean "a reply" (Re, AW, SV, Antw, Odp, YNT, RES, 回复, 返信...).
+REPLY_SUBJECT = re.compile(
+    r"^\s*(?:\[[^\]]{0,40}\]\s*)*(?:re|aw|sv|vs|antw|odp|ynt|res|r|atb|vá|отв|ответ|回复|答复"
+    r"|回覆|返信|답장)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
     re.IGNORECASE,
 )
 

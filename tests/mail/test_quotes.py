@@ -224,3 +224,13 @@ def test_an_outlook_forward_is_recognised_by_its_subject() -> None:
         == f"FYI\n\n---------- Forwarded message ----------\n{forwarded}"
     )
     assert strip_quotes(text, "Re: hi") == "FYI"
+    assert strip_quotes(text, "AW: hi") == "FYI"
+
+
+def test_a_header_block_pasted_into_a_new_report_is_shown_as_forwarded() -> None:
+    text = "He sent this to the list.\n\n-----Original Message-----\nFrom: Pat\nSent: Monday\n\nGo."
+    shown = strip_quotes(text, "Harassment on the list")
+    assert shown == (
+        "He sent this to the list.\n\n---------- Forwarded message ----------\n"
+        "From: Pat\nSent: Monday\n\nGo."
+    )
