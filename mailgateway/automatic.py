@@ -73,6 +73,31 @@ SYSTEM_NAMES = frozenset(
     {"mailerdaemon", "maildeliverysystem", "maildeliverysubsystem", "postmaster", "mailsystem"}
 )
 
+# flufl.bounce reads every line of a message with dozens of patterns; it only
+# runs on text that uses a word every bounce notice uses (checked in the first
+# BOUNCE_WORDS_REACH characters), so most reports cost nothing.
+BOUNCE_WORDS = (
+    "deliver",
+    "recipient",
+    "mailbox",
+    "unknown",
+    "permanent",
+    "no such",
+    "bounce",
+    "fail",
+    "returned",
+    "reject",
+    "not found",
+    "invalid",
+    "unable",
+    "transcript",
+    "mail system",
+    "mailer",
+    "postmaster",
+    "error",
+)
+BOUNCE_WORDS_REACH = 65_536
+
 # Subject starts of delivery failure notices (after "[tag]" prefixes), by language.
 BOUNCE_SUBJECTS = (
     # English
@@ -265,6 +290,7 @@ _BOUNCE_ANYWHERE = _anywhere(BOUNCE_ANYWHERE)
 _OOO_SUBJECT = _starts(OUT_OF_OFFICE_SUBJECTS)
 _OOO_ANYWHERE = _anywhere(OUT_OF_OFFICE_ANYWHERE)
 _NAME_NOISE = re.compile(r"[\s\-_.\"'<>]+")
+_BOUNCE_WORDS = _anywhere([re.escape(word) for word in BOUNCE_WORDS])
 
 # --------------------------------------------------------------------------- the message
 
@@ -281,6 +307,7 @@ class Signals:
     part_types: tuple[str, ...]
     message: Message | None
     loop_header: str
+    text: str | None = None
 
     @property
     def forwarded_by_a_person(self) -> bool:
@@ -380,6 +407,8 @@ def _bounce_body(s: Signals) -> bool:
     """flufl.bounce's detectors found failed recipients in the message."""
     if s.message is None or s.forwarded_by_a_person:
         return False
+    if s.text is not None and not _BOUNCE_WORDS.search(s.text[:BOUNCE_WORDS_REACH]):
+        return False
     try:
         temporary, permanent = all_failures(s.message)
     except Exception as exc:  # noqa: BLE001 - a detector choking on odd mail is no evidence
@@ -435,11 +464,13 @@ def classify(
     *,
     part_types: Sequence[str] = (),
     message: Message | None = None,
+    text: str | None = None,
 ) -> str | None:
     """Reason code if the message is automatic, None if a person (probably) wrote it.
 
     ``part_types`` are the content types of the top-level parts; ``message`` the
-    parsed message, for the body-based bounce detectors (left out: they are skipped).
+    parsed message, for the body-based bounce detectors (left out: they are skipped),
+    and ``text`` its readable text, if known, to skip them when no bounce word is in it.
     The codes, in the order the rules are tried, are those of ``RULES``.
     """
     signals = Signals(
@@ -451,5 +482,6 @@ def classify(
         part_types=tuple(t.lower() for t in part_types),
         message=message,
         loop_header=loop_header,
+        text=text,
     )
     return next((code for code, matches in RULES if matches(signals)), None)

@@ -652,6 +652,7 @@ def _parse(
             content_type,
             part_types=_part_types(message),
             message=message,
+            text=body_text,
         ),
         auth=evaluate(headers, authserv_id),
     )
