@@ -335,8 +335,9 @@ def _tidy(text: str) -> str:
 def _reply_only(text: str) -> str:
     """The newly written part of a reply; "" when nothing is left."""
     text = _cut_history(text)
-    small = len(text) <= MAX_LIBRARY_CHARS
-    reply = _cut_history(_library_reply(text)) if small else text
+    reply = _library_reply(text) if len(text) <= MAX_LIBRARY_CHARS else text
+    if reply != text:  # the library cut somewhere: the rules look again at what is left
+        reply = _cut_history(reply)
     return _tidy(_cut_dash_signature(_drop_quoted_lines(reply)))
 
 
