@@ -5,6 +5,8 @@ Kept apart from the builders so that they stay pure functions of plain data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,7 @@ from core.actions import contact_route
 from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
+from core.confidentiality import conflicted, may_see
 from core.deadlines import next_pending
 from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party
 from core.status import OPEN_STATUSES
@@ -53,6 +56,7 @@ def root_facts(session: Session, case: Case) -> RootFacts:
         immediate_danger=case.immediate_danger,
         has_respondent_contact=any(contact_route(p) for p in respondents),
         anonymous=case.anonymous,
+        conflicts=len(conflicted(case)),
         late_appeal_waiting=session.scalar(
             select(Appeal.id).where(Appeal.case_id == case.id, Appeal.status == LATE).limit(1)
         )
@@ -162,7 +166,9 @@ def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
     return [HomeCase(c.ref, c.code_name, c.status, human(c.created_at)) for c in rows]
 
 
-def open_cases(session: Session, steward_id: str) -> list[HomeCase]:
+def open_cases(session: Session, steward_id: str, stewards: Iterable[str]) -> list[HomeCase]:
+    """The open cases this steward may see, by the one rule every surface follows."""
+    stewards = frozenset(stewards)
     rows = session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)).all()
     return [
         HomeCase(
@@ -174,7 +180,7 @@ def open_cases(session: Session, steward_id: str) -> list[HomeCase]:
             next_deadline=next_deadline_text(session, c),
         )
         for c in rows
-        if steward_id not in (c.flags or {}).get("recused", [])
+        if may_see(c, steward_id, stewards)
     ][:40]
 
 

@@ -20,6 +20,7 @@ from core import actions, notify
 from core.cases import ReportDraft, Role, Source, open_case
 from core.clock import count_text, human
 from core.codenames import new_token
+from core.confidentiality import ConflictSource
 from core.deadlines import DeadlineKind, next_pending
 from core.models import MessageSnapshot
 from core.people import Contact
@@ -117,10 +118,14 @@ def file_case(
 ) -> int:
     """Open the case for a stored submission and queue what the reporter and stewards hear."""
     settings = ctx.settings
-    stewards_named = [u for u in answers.reported_users if ctx.stewards.is_steward(u)]
-    draft = build_draft(answers, user, dedupe_key, escalate=bool(stewards_named))
+    named = [*answers.reported_users, *answers.affected_users, *answers.witness_users]
+    stewards_named = [u for u in named if u != user and ctx.stewards.is_steward(u)]
+    draft = build_draft(answers, user, dedupe_key)
     case = open_case(session, draft, settings).case
+    # A case naming a steward, or filed by one, is discussed in a restricted room.
     actions.exclude_stewards(session, case, stewards_named, "named in the report")
+    if ctx.stewards.is_steward(user):
+        actions.declare_conflicts(session, case, [user], ConflictSource.REPORTER)
     if snapshot_token:
         snapshot = session.scalars(
             select(MessageSnapshot).where(
@@ -146,9 +151,7 @@ def file_case(
     return case.id
 
 
-def build_draft(
-    answers: report_form.ReportAnswers, user: str, dedupe_key: str, escalate: bool
-) -> ReportDraft:
+def build_draft(answers: report_form.ReportAnswers, user: str, dedupe_key: str) -> ReportDraft:
     involved: list[tuple[Role, Contact]] = []
     for role, users in (
         (Role.REPORTED, answers.reported_users),
@@ -174,7 +177,6 @@ def build_draft(
         involved=involved,
         data=data,
         dedupe_key=dedupe_key,
-        escalate=escalate,
     )
 
 

@@ -58,6 +58,7 @@ def test_manifest_scopes_are_the_ones_used() -> None:
         "commands",
         "groups:read",
         "groups:history",
+        "groups:write",
         "im:history",
         "im:write",
     }
