@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.cases import CaseNotFound, get_case
-from core.export import case_detail, list_cases
+from core.export import case_detail, export_allowed, list_cases
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
 from steward import runtime
@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = cases.add_parser("show", help="one case in full")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--as",
+        dest="steward",
+        metavar="SLACK_USER",
+        help="export for this steward: refused if they have a conflict on the case or are "
+        "named in it; the export is audited in their name",
+    )
     show.set_defaults(func=cmd_cases_show)
     return parser
 
@@ -218,6 +225,13 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
             case = get_case(session, args.ref)
         except CaseNotFound:
             print(f"steward: no case {args.ref}", file=sys.stderr)
+            return 1
+        if args.steward and not export_allowed(session, case, args.steward):
+            print(
+                f"steward: {args.steward} may not see {case.ref}: they have a conflict on it "
+                "or are named in it",
+                file=sys.stderr,
+            )
             return 1
         data = case_detail(session, case)
     if args.json:
