@@ -14,7 +14,7 @@ from core.actions import contact_route
 from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
-from core.confidentiality import conflicted, may_see
+from core.confidentiality import conflicted, conflicts, may_see
 from core.deadlines import next_pending
 from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party
 from core.status import OPEN_STATUSES
@@ -93,6 +93,8 @@ def case_report(session: Session, case: Case) -> CaseReport:
             facts.append(f"Others named by the reporter: {data['people_text']}")
         if data.get("subject"):
             facts.append(f"Subject: {data['subject']}")
+    if conflicts(case):
+        facts.append("Conflicts: " + ", ".join(_conflict_line(c) for c in conflicts(case)))
     people = [PersonLine(p.role, _plain_name(p)) for p in case.parties]
     snapshot = session.scalars(
         select(MessageSnapshot).where(MessageSnapshot.case_id == case.id).limit(1)
@@ -123,6 +125,24 @@ def case_report(session: Session, case: Case) -> CaseReport:
         entries=entries,
         attachments=attachments,
     )
+
+
+CONFLICT_SOURCES = {
+    "declared": "declared a conflict",
+    "named": "named in the report",
+    "reporter": "filed the report",
+}
+
+
+def _conflict_line(conflict: dict) -> str:
+    """One conflict as the case lists it; the reason only if the steward gave one."""
+    how = CONFLICT_SOURCES.get(conflict.get("source", ""), "conflict")
+    reason = (
+        f": {conflict['reason']}"
+        if conflict.get("reason") and conflict.get("source") == "declared"
+        else ""
+    )
+    return f"<@{conflict['steward']}> ({how}{reason})"
 
 
 def _plain_name(party: Party) -> str:
