@@ -95,8 +95,15 @@ def cases_show(database_url: str, ref: str, cwd: Path) -> dict[str, Any]:
 
 
 def run_cli(database_url: str, cwd: Path, *args: str) -> str:
+    result = cli_result(database_url, cwd, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def cli_result(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line's exit status and both outputs, success or not."""
     env = {**os.environ, "STEWARD_DATABASE_URL": database_url}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "steward.cli", *args],
         cwd=cwd,
         env=env,
@@ -105,5 +112,3 @@ def run_cli(database_url: str, cwd: Path, *args: str) -> str:
         timeout=60,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout

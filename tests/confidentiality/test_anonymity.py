@@ -4,9 +4,7 @@ and the command line."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,7 +17,7 @@ from core.models import AuditEvent
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack
-from tests.smtp_helpers import send
+from tests.smtp_helpers import cli_result, send
 
 ALEX = "alex@example.net"
 FROM = f"Alex Rivera <{ALEX}>"
@@ -62,16 +60,7 @@ def view_report(stack: Stack, steward: str = "U_STEW1") -> str:
 
 
 def cli(stack: Stack, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "STEWARD_DATABASE_URL": stack.settings.database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "steward.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return cli_result(stack.settings.database_url, cwd, *args)
 
 
 def exported(stack: Stack, cwd: Path) -> dict[str, Any]:
