@@ -140,11 +140,12 @@ class SlackDeliverer:
 
         When no steward may see the case, no room is made: the case is escalated.
         """
+        stewards = self.ctx.stewards.all()  # asked before the database session is opened
         with self.db.session() as session:
             case = self._case(session, item)
             if room_of(case):
                 return str(room_of(case))
-            if case.escalated or self._escalate_if_nobody_left(session, case):
+            if case.escalated or self._escalate_if_nobody_left(session, case, stewards):
                 return "escalated"
             name = room_name(case.id)
         try:
@@ -162,12 +163,13 @@ class SlackDeliverer:
     def _room_members(self, item: OutboundItem) -> str:
         """Make the room's members exactly the stewards who may see the case; when nobody
         may, everyone leaves it and the case is escalated."""
+        stewards = self.ctx.stewards.all()
         with self.db.session() as session:
             case = self._case(session, item)
             room = room_of(case)
-            wanted = audience(case, self.ctx.stewards.all())
+            wanted = audience(case, stewards)
             if not wanted and not case.escalated:
-                self._escalate_if_nobody_left(session, case)
+                self._escalate_if_nobody_left(session, case, stewards)
         if room is None:
             if not wanted:
                 return "escalated"
@@ -187,9 +189,9 @@ class SlackDeliverer:
             raise PermanentDeliveryError("case not found")
         return case
 
-    def _escalate_if_nobody_left(self, session: Any, case: Case) -> bool:
+    def _escalate_if_nobody_left(self, session: Any, case: Case, stewards: frozenset[str]) -> bool:
         """Every steward has a conflict: the case goes to the escalation channel."""
-        if audience(case, self.ctx.stewards.all()):
+        if audience(case, stewards):
             return False
         case.escalated = True
         audit.record(session, "case.escalated", case=case, reason="every steward has a conflict")
@@ -227,6 +229,7 @@ class SlackDeliverer:
 
     def _notice(self, item: OutboundItem) -> str:
         payload = item.payload
+        stewards = self.ctx.stewards.all() if payload.get("mention_stewards") else frozenset()
         with self.db.session() as session:
             case = session.get(Case, item.case_id)
             if case is None:
@@ -238,17 +241,17 @@ class SlackDeliverer:
             disclosed = (
                 entry.text if (entry is not None and self.ctx.settings.full_disclosure) else None
             )
-            mentions = self._mentions(case) if payload.get("mention_stewards") else ""
+            mentions = self._mentions(case, stewards) if payload.get("mention_stewards") else ""
         line = notice_text(payload.get("notice", ""), payload, None, mentions)
         blocks = notice_blocks(line, disclosed, snooze_target(payload))
         return self._post_parts(channel, line, blocks, thread_ts=thread_ts)
 
-    def _mentions(self, case: Case) -> str:
+    def _mentions(self, case: Case, stewards: frozenset[str]) -> str:
         """Who a line calling on every steward mentions: in the shared channel, everyone
         there; for a case with a conflict, by name, only those who may see the case."""
         if case.escalated or not is_restricted(case):
             return "<!channel>"
-        return " ".join(f"<@{u}>" for u in sorted(audience(case, self.ctx.stewards.all())))
+        return " ".join(f"<@{u}>" for u in sorted(audience(case, stewards)))
 
     def _dm(self, item: OutboundItem) -> str:
         user = item.payload.get("user")
@@ -280,9 +283,10 @@ class SlackDeliverer:
     def _home(self, item: OutboundItem) -> str:
         user = item.payload["user"]
         steward = self.ctx.stewards.is_steward(user)
+        stewards = self.ctx.stewards.all()
         with self.db.session() as session:
             own = own_cases(session, user)
-            cases = open_cases(session, user, self.ctx.stewards.all()) if steward else None
+            cases = open_cases(session, user, stewards) if steward else None
         self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
         return f"home:{user}"
 
