@@ -15,8 +15,10 @@ The rules, for mail from a case's reporter:
   line of what it says (quotes and signature removed).
 - A later message reveals the reporter when its first line, or its subject
   without "Re:"-style prefixes and the case tag, is the single word REVEAL (any
-  case, punctuation ignored). Revealing is recorded as an entry and an audit
-  event, and is final: later requests for anonymity are noted and refused.
+  case, punctuation ignored). It must come from the reporter's address on
+  record and not have failed DKIM/DMARC; otherwise it is noted and refused.
+  Revealing is recorded as an entry and an audit event, and is final: later
+  requests for anonymity are noted and refused.
 """
 
 from __future__ import annotations
@@ -74,15 +76,27 @@ def follow_request(
     party: Party | None,
     subject: str | None,
     text: str | None,
+    mail: dict[str, Any] | None = None,
 ) -> str | None:
     """Act on a reporter's later request for anonymity or to reveal themselves.
 
-    Only the case's reporter can ask, and only for themselves. Returns what was done.
+    Only the case's reporter can ask, and only for themselves. Revealing is final, so
+    it also needs the mail to come from the reporter's address on record and not to
+    have failed DKIM/DMARC (`mail`: the entry's mail data). Returns what was done.
     """
     if party is None or party.role != Role.REPORTER:
         return None
     wanted = request_in(subject, text)
     if wanted == REVEAL and party.anonymous:
+        if _doubtful_sender(mail or {}):
+            system_entry(
+                session,
+                case,
+                "A message on the reporter's route asked to reveal them, but it did not come "
+                "verifiably from their address, so they stay anonymous.",
+                anonymity="reveal_refused",
+            )
+            return None
         reveal(session, settings, case, party)
         return REVEAL
     if wanted == ASK and not party.anonymous:
@@ -149,6 +163,10 @@ def reveal(session: Session, settings: Settings, case: Case, party: Party) -> No
 def redacted(data: dict[str, Any]) -> dict[str, Any]:
     """An entry's mail data without what would identify an anonymous sender."""
     return {k: v for k, v in data.items() if k not in ("from", "auth_results")}
+
+
+def _doubtful_sender(mail: dict[str, Any]) -> bool:
+    return mail.get("sender_verified") is False or bool(mail.get("sender_differs_from_party"))
 
 
 def _first_line(text: str | None) -> str:

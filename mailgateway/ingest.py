@@ -372,7 +372,7 @@ class MailIngest:
         )
         if not parsed.automatic:
             anonymity.follow_request(
-                session, self.settings, case, party, parsed.subject, parsed.reply_text
+                session, self.settings, case, party, parsed.subject, parsed.reply_text, data
             )
         return entry
 

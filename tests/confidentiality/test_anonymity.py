@@ -147,3 +147,17 @@ def test_revealing_is_recorded_and_cannot_be_undone(
         assert notes == ["revealed", "refused"]
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "reporter.revealed"))
         assert [e.actor for e in events] == ["party:reporter"]
+
+
+def test_a_reveal_from_another_address_is_refused(stack: Stack, gateway_for: MailServer) -> None:
+    ack = report(stack, gateway_for, "anonymous")
+    other = "someone@example.com"
+    raw = corpus.plain(from_addr=other, subject="Re: x", body="REVEAL")
+    assert send(gateway_for.address[1], raw, mail_from=other, to=ack["Reply-To"])[0] == 250
+    stack.drain()
+    assert ALEX not in view_report(stack)
+    with stack.db.session() as session:
+        case = case_service.get_case(session, "COC-1")
+        assert case.anonymous and "reporter_revealed" not in case.flags
+        notes = [e.data.get("anonymity") for e in case.entries if e.kind == "system"]
+        assert notes == ["reveal_refused"]
