@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -17,8 +17,9 @@ from core.clock import iso
 from core.confidentiality import conflicts, may_see
 from core.deadlines import next_pending
 from core.decisions import appeal_decision_for, latest_decision
-from core.models import Appeal, Attachment, Case, Decision, Entry
-from core.policy import OUTCOMES, label
+from core.models import Appeal, Attachment, Case, Decision, Entry, MessageSnapshot
+from core.policy import Code
+from core.policy.record import case_code
 
 
 def case_summary(session: Session, case: Case) -> dict[str, Any]:
@@ -40,9 +41,6 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
 
 def case_detail(session: Session, case: Case) -> dict[str, Any]:
     data = case_summary(session, case)
-    attachment_count = session.scalar(
-        select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id)
-    )
     data.update(
         {
             "flags": dict(case.flags or {}),
@@ -81,10 +79,12 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
                 }
                 for d in case.deadlines
             ],
-            "attachments": attachment_count,
+            "snapshot": snapshot_data(session, case),
+            "attachments": attachments_data(session, case),
             "decision": decision_data(session, case),
             "appeals": [appeal_data(a) for a in appeals_of(session, case)],
             "slack": {"channel": case.slack_channel, "thread_ts": case.slack_thread_ts},
+            "code_of_conduct": _code_of(session, case),
         }
     )
     return data
@@ -107,24 +107,66 @@ def _entry_data(entry: Entry) -> dict[str, Any]:
     return redacted(data) if entry.party is not None and entry.party.anonymous else data
 
 
+def snapshot_data(session: Session, case: Case) -> dict[str, Any] | None:
+    """The reported message as it was when reported: evidence, so it is in the record."""
+    snapshot = session.scalars(
+        select(MessageSnapshot).where(MessageSnapshot.case_id == case.id).limit(1)
+    ).first()
+    if snapshot is None:
+        return None
+    return {**dict(snapshot.data or {}), "taken_at": iso(snapshot.created_at)}
+
+
+def attachments_data(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Every stored file, with what proves it unchanged (size and SHA-256), not its bytes."""
+    rows = session.scalars(
+        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
+    )
+    return [
+        {
+            "filename": a.filename,
+            "original_filename": a.original_filename,
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "entry_index": _entry_index(case, a.entry_id),
+            "created_at": iso(a.created_at),
+        }
+        for a in rows
+    ]
+
+
+def _entry_index(case: Case, entry_id: int) -> int | None:
+    """Which of `entries` the file came with (its position in the export's list)."""
+    return next((i for i, e in enumerate(case.entries) if e.id == entry_id), None)
+
+
 def decision_data(session: Session, case: Case) -> dict[str, Any] | None:
     """The decision in force, with the final decision on its appeal when there is one."""
     decision = latest_decision(session, case.id)
     if decision is None:
         return None
-    data = _terms(decision)
+    code = case_code(session, None, case)
+    data = _terms(decision, code)
     data["appeal_deadline"] = iso(decision.appeal_deadline)
     final = appeal_decision_for(session, decision)
-    data["appeal_decision"] = _terms(final) if final is not None else None
+    data["appeal_decision"] = _terms(final, code) if final is not None else None
     return data
 
 
-def _terms(decision: Decision) -> dict[str, Any]:
+def _code_of(session: Session, case: Case) -> dict[str, Any]:
+    """Which code of conduct, and which version of it, the case is handled under."""
+    code = case_code(session, None, case)
+    return {"name": code.name, "title": code.title, "version": case.conduct_version}
+
+
+def _terms(decision: Decision, code: Code) -> dict[str, Any]:
     return {
         "id": decision.id,
         "stage": decision.stage,
         "outcome": decision.outcome,
-        "outcome_label": label(OUTCOMES, decision.outcome) if decision.outcome else None,
+        "outcome_label": code.option_label(decision.outcome) if decision.outcome else None,
+        "public_statement": decision.public_statement,
         "other_description": decision.other_description,
         "ban_until": iso(decision.ban_until),
         "no_contact_until": iso(decision.no_contact_until),

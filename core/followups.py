@@ -26,6 +26,7 @@ from core.deadlines import DeadlineKind, claim_firing, move, pending, schedule
 from core.decisions import latest_decision
 from core.models import Case, Deadline, Entry
 from core.notify import Notice
+from core.policy.record import case_code
 from core.settings import Settings
 from core.status import Status
 
@@ -76,6 +77,7 @@ def fire(
     if deadline.due_at > now:
         return FireResult(deadline_id, NOT_DUE, deadline.due_at)
     case = deadline.case
+    settings = case_code(session, settings, case).timing(settings)  # the case's own deadlines
     if deadline.kind == DeadlineKind.STALE and case.status not in QUIET:
         quiet_until = case.last_activity_at + timedelta(days=_every(deadline, settings.stale_days))
         if quiet_until > now:

@@ -73,6 +73,8 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
+    # The version of the code of conduct the case is handled under (`conduct_codes`).
+    conduct_version: Mapped[str | None] = mapped_column(String(64))
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", order_by="Party.id")
     entries: Mapped[list[Entry]] = relationship(back_populates="case", order_by="Entry.id")
@@ -172,12 +174,10 @@ class MailReference(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Attachment(Base):
-    __tablename__ = "attachments"
+class StoredFile:
+    """What every kept file has: a safe name, the sender's own name for it, its type,
+    size and SHA-256 (so that it can be shown unchanged), and its bytes."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
     filename: Mapped[str] = mapped_column(String(255))
     original_filename: Mapped[str | None] = mapped_column(String(1024))
     content_type: Mapped[str] = mapped_column(String(255))
@@ -185,6 +185,28 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The columns a held snapshot file hands on to the attachment made from it.
+STORED_FILE_COLUMNS = (
+    "filename",
+    "original_filename",
+    "content_type",
+    "size",
+    "sha256",
+    "content",
+    "created_at",
+)
+
+
+class Attachment(StoredFile, Base):
+    """A file kept as evidence on a case, tied to the entry it came with."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
 
     entry: Mapped[Entry] = relationship()
 
@@ -273,6 +295,16 @@ class MessageSnapshot(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SnapshotFile(StoredFile, Base):
+    """A file of a reported message, fetched when the report form opened (files get
+    deleted too). It becomes an attachment of the case when the report is filed."""
+
+    __tablename__ = "snapshot_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("message_snapshots.id"), index=True)
+
+
 class Decision(Base):
     """A decision on the enforcement ladder, or (stage `appeal`) the final word on an appeal.
 
@@ -290,6 +322,7 @@ class Decision(Base):
     ban_until: Mapped[datetime | None] = mapped_column()
     no_contact_until: Mapped[datetime | None] = mapped_column()
     remove_roles: Mapped[str | None] = mapped_column(Text)
+    public_statement: Mapped[str | None] = mapped_column(Text)
     rationale: Mapped[str] = mapped_column(Text, default="")
     message_to_reported: Mapped[str] = mapped_column(Text, default="")
     message_to_reporter: Mapped[str] = mapped_column(Text, default="")
@@ -347,3 +380,18 @@ class Submission(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConductCode(Base):
+    """A code of conduct exactly as a case was handled under it, stored once per version.
+
+    The version is a hash of the content, so a changed file is a new row and the
+    cases opened before the change keep reading the old one.
+    """
+
+    __tablename__ = "conduct_codes"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -72,6 +72,7 @@ class Settings:
     mail_out_dir: Path = Path("mail-out")
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     staff_channel: str | None = None
     escalation_channel: str | None = None
@@ -91,6 +92,7 @@ class Settings:
     ack_rate_per_hour: int = 5
     community_name: str = "the community"
     emulator_port: int = 3001
+    code_of_conduct: str = "contributor-covenant-2.1"
 
     @property
     def conduct_domain(self) -> str:
@@ -139,6 +141,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         mail_out_dir=Path(_env("STEWARD_MAIL_OUT_DIR", "mail-out") or "mail-out"),
         slack_bot_token=_env("SLACK_BOT_TOKEN"),
         slack_signing_secret=_env("SLACK_SIGNING_SECRET"),
+        slack_app_token=_env("SLACK_APP_TOKEN"),
         slack_api_url=_env("SLACK_API_URL", "https://slack.com/api/") or "",
         staff_channel=_env("STEWARD_STAFF_CHANNEL"),
         escalation_channel=_env("STEWARD_ESCALATION_CHANNEL"),
@@ -158,4 +161,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         ack_rate_per_hour=_int("STEWARD_ACK_RATE_PER_HOUR", 5),
         community_name=_env("STEWARD_COMMUNITY_NAME", "the community") or "",
         emulator_port=_int("STEWARD_EMULATOR_PORT", 3001),
+        code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
     )

@@ -113,7 +113,7 @@ class SlackDeliverer:
             case = session.get(Case, item.case_id)
             if case is None:
                 raise PermanentDeliveryError("case not found")
-            facts = root_facts(session, case)
+            facts = root_facts(session, case, self.ctx.settings)
             channel, ts = case.slack_channel, case.slack_thread_ts
             target = self.channel_for(case)
         blocks, fallback = versioned(root_blocks(facts), secrets.token_hex(4)), root_text(facts)
@@ -286,7 +286,7 @@ class SlackDeliverer:
         stewards = self.ctx.stewards.all()
         with self.db.session() as session:
             own = own_cases(session, user)
-            cases = open_cases(session, user, stewards) if steward else None
+            cases = open_cases(session, user, stewards, self.ctx.settings) if steward else None
         self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
         return f"home:{user}"
 

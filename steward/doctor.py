@@ -62,13 +62,9 @@ def _slack(settings: Settings) -> list[Check]:
         return [
             Check("slack", True, "no SLACK_BOT_TOKEN: `steward run` uses the built-in emulator")
         ]
-    checks = [
-        Check(
-            "signing secret",
-            bool(settings.slack_signing_secret),
-            "set" if settings.slack_signing_secret else "SLACK_SIGNING_SECRET is missing",
-        )
-    ]
+    checks = [_signing_secret(settings)]
+    if settings.slack_app_token:
+        checks.append(_app_token(settings))
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     try:
         identity = client.auth_test()
@@ -86,6 +82,29 @@ def _slack(settings: Settings) -> list[Check]:
     ):
         checks.append(_channel(client, name, channel, identity.get("user_id", "")))
     return checks
+
+
+def _signing_secret(settings: Settings) -> Check:
+    """Over HTTP Slack signs every request; over Socket Mode the app token stands in."""
+    if settings.slack_signing_secret:
+        return Check("signing secret", True, "set")
+    if settings.slack_app_token:
+        return Check("signing secret", True, "not set: `steward web --socket-mode` needs none")
+    return Check(
+        "signing secret", False, "SLACK_SIGNING_SECRET is missing (or set SLACK_APP_TOKEN)"
+    )
+
+
+def _app_token(settings: Settings) -> Check:
+    """Asks Slack for a Socket Mode URL, as `steward web --socket-mode` will (it is not used)."""
+    client = WebClient(base_url=settings.slack_api_url, timeout=10)
+    try:
+        client.apps_connections_open(app_token=settings.slack_app_token)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        hint = "an app-level token with connections:write, and Socket Mode on"
+        return Check("app token", False, f"Slack refused SLACK_APP_TOKEN ({error}): use {hint}")
+    return Check("app token", True, "Slack opens Socket Mode connections for it")
 
 
 def _channel(client: WebClient, name: str, channel: str | None, bot: str) -> Check:

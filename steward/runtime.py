@@ -27,6 +27,7 @@ from slackapp.context import SlackContext, make_client
 from slackapp.delivery import SlackDeliverer
 from slackapp.emulator import SlackEmulator
 from slackapp.intake import SubmissionJournal, SubmissionProcessor
+from slackapp.socketmode import SocketModeService
 from slackapp.stewards import StewardDirectory
 from slackapp.web import WebServer, make_wsgi
 
@@ -98,18 +99,10 @@ def build_web_server(slack: SlackContext) -> WebServer:
     return WebServer(wsgi, settings.web_host, settings.web_port)
 
 
-def run_socket_mode(slack: SlackContext) -> int:
-    """Serve the same app over Socket Mode, for workspaces that cannot expose a URL."""
-    import os
-
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    app_token = os.environ.get("SLACK_APP_TOKEN")
-    if not app_token:
-        print("steward web --socket-mode: set SLACK_APP_TOKEN (an xapp- token)")
-        return 2
-    SocketModeHandler(build_app(slack), app_token).start()
-    return 0
+def build_socket_mode(slack: SlackContext) -> SocketModeService:
+    """The same app over Socket Mode, for workspaces that cannot expose a URL."""
+    assert slack.settings.slack_app_token, "Socket Mode needs SLACK_APP_TOKEN"
+    return SocketModeService(build_app(slack), slack.settings.slack_app_token)
 
 
 def start_emulator(settings: Settings) -> tuple[SlackEmulator, Settings]:
@@ -122,6 +115,9 @@ def start_emulator(settings: Settings) -> tuple[SlackEmulator, Settings]:
         staff_channel=settings.staff_channel or "G_STAFF",
         escalation_channel=settings.escalation_channel or "G_ESCALATE",
     )
+    # The viewer opens on the staff channel, and lists the mail the demo writes to files.
+    mail_dir = None if settings.outbound_smtp_url else settings.mail_out_dir
+    emulator.viewer.configure(mail_dir=mail_dir, home_channel=settings.staff_channel)
     return emulator, settings
 
 

@@ -60,11 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"steward emulator: {err}", file=sys.stderr)
         return 1
     print("Slack emulator running", flush=True)
+    print(f"  Viewer:      {emulator.url}/", flush=True)
     print(f"  Web API:     {emulator.api_url}", flush=True)
     print(f"  Control API: {emulator.control_url}", flush=True)
     print(f"  State:       {emulator.control_url}state", flush=True)
     print(f"  App URL:     {emulator.app_url or '(not set; POST /_emulator/config)'}", flush=True)
     print(f"  Bot token:   {emulator.bot_token}", flush=True)
+    print(f"  App token:   {emulator.app_token} (Socket Mode)", flush=True)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
