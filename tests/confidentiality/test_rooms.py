@@ -116,7 +116,7 @@ def test_buttons_work_in_the_room_and_later_activity_goes_there(stack: Stack) ->
     restricted = room(stack)["id"]
     root = case_root(stack, restricted)
     [view] = click(stack, "U_STEW1", "case_view_report", restricted, root)["views"]
-    assert "Conflicts: &lt;@U_STEW2&gt; (declared a conflict)" in json.dumps(view)
+    assert "Conflicts: <@U_STEW2> (declared a conflict)" in json.dumps(view)
     click(stack, "U_STEW1", "case_claim", restricted, root)
     stack.drain()
     updated = case_root(stack, restricted)
