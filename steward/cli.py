@@ -12,6 +12,7 @@ from core.cases import CaseNotFound, get_case
 from core.export import case_detail, list_cases
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
+from core.settings_check import settings_problems
 from steward import runtime
 
 
@@ -30,7 +31,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"steward: {exc}", file=sys.stderr)
         return 2
+    if args.command in SERVICES:
+        problems = settings_problems(
+            settings,
+            serves_http=args.command in ("run", "web"),
+            socket_mode=bool(getattr(args, "socket_mode", False)),
+        )
+        for problem in problems:
+            print(f"steward: {problem}", file=sys.stderr)
+        if problems:
+            return 2
     return int(args.func(args, settings) or 0)
+
+
+# The long-running processes refuse to start on settings that cannot work; the other
+# commands (doctor, db, cases) still run, so an operator can inspect and fix.
+SERVICES = ("run", "web", "mail", "worker")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -100,15 +100,10 @@ def build_web_server(slack: SlackContext) -> WebServer:
 
 def run_socket_mode(slack: SlackContext) -> int:
     """Serve the same app over Socket Mode, for workspaces that cannot expose a URL."""
-    import os
-
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    app_token = os.environ.get("SLACK_APP_TOKEN")
-    if not app_token:
-        print("steward web --socket-mode: set SLACK_APP_TOKEN (an xapp- token)")
-        return 2
-    SocketModeHandler(build_app(slack), app_token).start()
+    # The settings check has already refused socket mode without an app token.
+    SocketModeHandler(build_app(slack), slack.settings.slack_app_token).start()
     return 0
 
 
