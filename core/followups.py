@@ -60,6 +60,7 @@ class FireResult:
     deadline_id: int
     outcome: str
     due_at: datetime | None = None
+    kind: str | None = None
 
 
 Effect = Callable[[Session, Settings, Case, Deadline, datetime], None]
@@ -87,7 +88,7 @@ def fire(
     EFFECTS[DeadlineKind(deadline.kind)](session, settings, case, deadline, now)
     notify.refresh_views(session, case)
     log.info("deadline %s (%s) fired for %s", deadline_id, deadline.kind, case.ref)
-    return FireResult(deadline_id, FIRED)
+    return FireResult(deadline_id, FIRED, kind=deadline.kind)
 
 
 def fire_due(db: Database, settings: Settings, now: datetime | None = None) -> list[int]:

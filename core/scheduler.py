@@ -28,7 +28,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from core import followups
+from core import followups, metrics
 from core.clock import utcnow
 from core.db import Database
 from core.models import Deadline
@@ -148,5 +148,8 @@ class DeadlineScheduler:
             return
         with self._lock:
             self._scheduled.pop(deadline_id, None)
-        if result.outcome == followups.FIRED and self.on_fired is not None:
+        if result.outcome != followups.FIRED:
+            return
+        metrics.DEADLINES_FIRED.labels(kind=result.kind or "unknown").inc()
+        if self.on_fired is not None:
             self.on_fired()

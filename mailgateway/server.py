@@ -16,6 +16,7 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 
+from core import metrics
 from core.batching import GroupRunner
 from core.privacy import silence_below
 from core.settings import Settings
@@ -62,16 +63,22 @@ class ConductHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: SMTPSession, envelope: SMTPEnvelope) -> str:
+        with metrics.timed(metrics.SMTP_DATA_SECONDS):
+            return await self._store(envelope)
+
+    async def _store(self, envelope: SMTPEnvelope) -> str:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         mail = Envelope(mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos))
         try:
             parsed = await self._parse(raw, mail)
-            await asyncio.wrap_future(self.commits.submit((parsed, mail)))
+            result = await asyncio.wrap_future(self.commits.submit((parsed, mail)))
         except Exception as exc:  # noqa: BLE001 - any failure must become a 451
             log.error("could not store an incoming message (%s); answered 451", type(exc).__name__)
             return TRY_LATER
+        if result.new_case:
+            metrics.REPORTS.labels(source="email").inc()
         return ACCEPTED
 
     async def _parse(self, raw: bytes, mail: Envelope) -> ParsedMail:
@@ -98,7 +105,7 @@ class MailServer:
         storage: Storage | None = None,
     ) -> None:
         self.handler = ConductHandler(ingest, settings, storage or InProcessStorage(ingest))
-        self.controller = Controller(
+        self.controller = MeteredController(
             self.handler,
             hostname=host,
             port=port,
@@ -120,6 +127,20 @@ class MailServer:
     def stop(self) -> None:
         self.controller.stop()
         self.handler.close()
+
+
+class MeteredSMTP(SMTP):
+    """aiosmtpd's SMTP with every reply counted by its code (never its text)."""
+
+    async def push(self, status: Any) -> None:
+        code = status[:3]
+        metrics.SMTP_REPLIES.labels(code=code.decode() if isinstance(code, bytes) else code).inc()
+        await super().push(status)
+
+
+class MeteredController(Controller):
+    def factory(self) -> SMTP:
+        return MeteredSMTP(self.handler, **self.SMTP_kwargs)
 
 
 def _server_kwargs(settings: Settings) -> dict[str, Any]:

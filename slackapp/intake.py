@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from core import metrics
 from core.batching import GroupRunner
 from core.clock import utcnow
 from core.db import Database
@@ -144,7 +145,8 @@ class SubmissionProcessor:
                             payload.get("snapshot"),
                         )
                         row.processed_at = utcnow()
-                        opened += 1
+                    opened += 1
+                    metrics.REPORTS.labels(source="slack").inc()
                 except Exception as exc:  # noqa: BLE001 - keep the rest of the queue moving
                     self._failed(submission_id, exc)
         return opened

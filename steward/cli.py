@@ -104,10 +104,19 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_mail(args: argparse.Namespace, settings: Settings) -> int:
     db = runtime.open_database(settings)
     services = runtime.Services()
-    server = services.start(runtime.build_mail_server(db, settings))
-    host, port = server.address
-    print(f"Steward mail gateway: smtp://{host}:{port} for {settings.conduct_address}", flush=True)
     try:
+        server = services.start(runtime.build_mail_server(db, settings))
+        health = services.start(
+            runtime.build_health_server(
+                runtime.build_health(db, settings), settings, settings.mail_health_port
+            )
+        )
+        host, port = server.address
+        print(
+            f"Steward mail gateway: smtp://{host}:{port} for {settings.conduct_address}\n"
+            f"  health: {health.base_url}/readyz  metrics: {health.base_url}/metrics",
+            flush=True,
+        )
         runtime.wait_for_signal()
     finally:
         services.stop()
@@ -118,12 +127,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     db = runtime.open_database(settings)
     slack = runtime.build_slack(db, settings)
     services = runtime.Services()
-    outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
-    services.start(runtime.build_scheduler(db, settings, outbox))
-    print("Steward worker: delivering the outbox and firing deadlines", flush=True)
-    if slack is None:
-        print("  (no SLACK_BOT_TOKEN: Slack posts wait in the outbox until one is set)")
     try:
+        outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
+        election = services.start(runtime.build_election(db, settings, outbox))
+        print("Steward worker: delivering the outbox and firing deadlines", flush=True)
+        if db.dialect == "postgresql":
+            print("  the deadline scheduler runs in one worker, elected by an advisory lock")
+        if settings.worker_health_port is not None:
+            health = runtime.build_health(db, settings, election.details)
+            server = services.start(
+                runtime.build_health_server(health, settings, settings.worker_health_port)
+            )
+            print(f"  health: {server.base_url}/readyz  metrics: {server.base_url}/metrics")
+        if slack is None:
+            print("  (no SLACK_BOT_TOKEN: Slack posts wait in the outbox until one is set)")
+        sys.stdout.flush()
         runtime.wait_for_signal()
     finally:
         services.stop()
@@ -149,7 +167,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             services.stop()
     web = services.start(runtime.build_web_server(slack))
-    print(f"Steward web: {web.events_url} (health: /healthz)", flush=True)
+    print(f"Steward web: {web.events_url} (health: /healthz, /readyz, /metrics)", flush=True)
     try:
         runtime.wait_for_signal()
     finally:
@@ -174,7 +192,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if emulator is not None:
             emulator.app_url = web.events_url
         outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
-        services.start(runtime.build_scheduler(db, settings, outbox))
+        services.start(runtime.build_election(db, settings, outbox))
         print_addresses(settings, db.url, web.events_url, mail.address, emulator)
         runtime.wait_for_signal()
     finally:

@@ -92,8 +92,7 @@ def refused(
         (
             {"STEWARD_OUTBOUND_SMTP_URL": "https://user:hunter2@relay.example.org"},
             ("worker",),
-            "steward: STEWARD_OUTBOUND_SMTP_URL must start with smtp:// or smtps://, "
-            "not https://",
+            "steward: STEWARD_OUTBOUND_SMTP_URL must start with smtp:// or smtps://, not https://",
         ),
         (
             {"STEWARD_OUTBOUND_SMTP_URL": "relay.example.org:587"},
@@ -104,8 +103,7 @@ def refused(
         (
             {"STEWARD_OUTBOUND_SMTP_URL": "smtp://"},
             ("worker",),
-            "steward: STEWARD_OUTBOUND_SMTP_URL has no host: write "
-            "smtp://user:password@host:587",
+            "steward: STEWARD_OUTBOUND_SMTP_URL has no host: write smtp://user:password@host:587",
         ),
         (
             {"STEWARD_CONDUCT_ADDRESS": "conduct"},
@@ -133,8 +131,7 @@ def refused(
         (
             {"STEWARD_MAIL_HEALTH_PORT": "70000"},
             ("mail",),
-            "steward: STEWARD_MAIL_HEALTH_PORT must be a port number from 0 to 65535, "
-            "not 70000",
+            "steward: STEWARD_MAIL_HEALTH_PORT must be a port number from 0 to 65535, not 70000",
         ),
     ],
 )
