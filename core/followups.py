@@ -24,6 +24,7 @@ from core.clock import human_exact, iso, utcnow
 from core.db import Database
 from core.deadlines import DeadlineKind, claim_firing, move, pending, schedule
 from core.decisions import latest_decision
+from core.logs import about
 from core.models import Case, Deadline, Entry
 from core.notify import Notice
 from core.settings import Settings
@@ -87,7 +88,13 @@ def fire(
     audit.record(session, "deadline.fired", case=case, kind=deadline.kind, deadline_id=deadline_id)
     EFFECTS[DeadlineKind(deadline.kind)](session, settings, case, deadline, now)
     notify.refresh_views(session, case)
-    log.info("deadline %s (%s) fired for %s", deadline_id, deadline.kind, case.ref)
+    log.info(
+        "deadline %s (%s) fired for %s",
+        deadline_id,
+        deadline.kind,
+        case.ref,
+        extra=about(case.ref, deadline_id=deadline_id, kind=deadline.kind),
+    )
     return FireResult(deadline_id, FIRED, kind=deadline.kind)
 
 

@@ -23,6 +23,7 @@ from core import metrics
 from core.batching import GroupRunner
 from core.clock import utcnow
 from core.db import Database
+from core.logs import about
 from core.models import Submission
 from slackapp.blocks.report_form import ReportAnswers
 from slackapp.context import SlackContext
@@ -163,7 +164,11 @@ class SubmissionProcessor:
             )
 
     def _failed(self, submission_id: int, exc: Exception) -> None:
-        log.exception("could not open a case from submission %s", submission_id)
+        log.exception(
+            "could not open a case from submission %s",
+            submission_id,
+            extra=about(submission_id=submission_id),
+        )
         with self.ctx.db.session() as session:
             row = session.get(Submission, submission_id)
             if row is not None:

@@ -15,6 +15,7 @@ from slack_bolt import App
 
 from core import actions, notify
 from core.cases import EntryKind, Role, Source
+from core.logs import about
 from core.models import Entry
 from slackapp.context import SlackContext
 from slackapp.readmodels import (
@@ -86,7 +87,7 @@ def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> Non
             dedupe_key=_dedupe(event),
         )
         notify.direct_message(session, case, user, "message_added", ref=case.ref)
-        log.info("a direct message joined %s", case.ref)
+        log.info("a direct message joined %s", case.ref, extra=about(case.ref))
 
 
 def _seen(session: Any, event: dict[str, Any]) -> bool:

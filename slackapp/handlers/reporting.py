@@ -21,6 +21,7 @@ from core.cases import ReportDraft, Role, Source, open_case
 from core.clock import count_text, human
 from core.codenames import new_token
 from core.deadlines import DeadlineKind, next_pending
+from core.logs import about
 from core.models import MessageSnapshot
 from core.people import Contact
 from slackapp.blocks import report_form
@@ -142,7 +143,7 @@ def file_case(
         appeal_days=count_text(settings.appeal_days),
         ack_due=human(due.due_at) if due and due.kind == DeadlineKind.ACKNOWLEDGEMENT else None,
     )
-    log.info("report filed from Slack as %s", case.ref)
+    log.info("report filed from Slack as %s", case.ref, extra=about(case.ref))
     return case.id
 
 
