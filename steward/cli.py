@@ -130,18 +130,18 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     try:
         outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
         election = services.start(runtime.build_election(db, settings, outbox))
-        print("Steward worker: delivering the outbox and firing deadlines", flush=True)
+        lines = ["Steward worker: delivering the outbox and firing deadlines"]
         if db.dialect == "postgresql":
-            print("  the deadline scheduler runs in one worker, elected by an advisory lock")
+            lines.append("  the deadline scheduler runs in one worker, elected by an advisory lock")
         if settings.worker_health_port is not None:
             health = runtime.build_health(db, settings, election.details)
             server = services.start(
                 runtime.build_health_server(health, settings, settings.worker_health_port)
             )
-            print(f"  health: {server.base_url}/readyz  metrics: {server.base_url}/metrics")
+            lines.append(f"  health: {server.base_url}/readyz  metrics: {server.base_url}/metrics")
         if slack is None:
-            print("  (no SLACK_BOT_TOKEN: Slack posts wait in the outbox until one is set)")
-        sys.stdout.flush()
+            lines.append("  (no SLACK_BOT_TOKEN: Slack posts wait in the outbox until one is set)")
+        print("\n".join(lines), flush=True)
         runtime.wait_for_signal()
     finally:
         services.stop()
