@@ -149,7 +149,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.slack_bot_token or not settings.slack_signing_secret:
+    # The settings check has already asked for the signing secret or the app token.
+    if not settings.slack_bot_token:
         print(
             "steward web: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
             "(or use `steward run` for the built-in demo workspace)",
@@ -160,15 +161,18 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
     slack = runtime.build_slack(db, settings)
     assert slack is not None
     services = runtime.Services()
-    services.start(runtime.build_submission_processor(slack))
-    if args.socket_mode:
-        try:
-            return runtime.run_socket_mode(slack)
-        finally:
-            services.stop()
-    web = services.start(runtime.build_web_server(slack))
-    print(f"Steward web: {web.events_url} (health: /healthz, /readyz, /metrics)", flush=True)
     try:
+        services.start(runtime.build_submission_processor(slack))
+        if args.socket_mode:
+            # Nothing listens for Slack; the web port still answers the health routes.
+            health = runtime.build_health(db, settings)
+            server = services.start(
+                runtime.build_health_server(health, settings, settings.web_port)
+            )
+            print(f"Steward web over Socket Mode (health: {server.base_url}/readyz)", flush=True)
+            return runtime.run_socket_mode(slack)
+        web = services.start(runtime.build_web_server(slack))
+        print(f"Steward web: {web.events_url} (health: /healthz, /readyz, /metrics)", flush=True)
         runtime.wait_for_signal()
     finally:
         services.stop()
