@@ -29,17 +29,6 @@ from .workspace import SlackError, Workspace
 MAX_VIEW_STACK = 3
 
 
-# What the emulated bot was granted unless a seed says otherwise: manifest.yml's bot scopes.
-GRANTED_SCOPES = (
-    "chat:write",
-    "commands",
-    "groups:read",
-    "groups:history",
-    "im:history",
-    "im:write",
-)
-
-
 @dataclass
 class ApiResponse:
     """An HTTP answer: status, JSON body and extra headers."""
@@ -213,13 +202,15 @@ class WebApi:
         after = body.pop("_after", None)
         if after is not None:
             after()
-        return ApiResponse(200, {"ok": True, **body}, {"X-OAuth-Scopes": self._scopes()})
+        return ApiResponse(200, {"ok": True, **body}, self._scope_header())
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _scopes(self) -> str:
-        """The bot's granted scopes, as Slack reports them on every answer."""
-        return ",".join(self.ws.bot.get("scopes", GRANTED_SCOPES))
+    def _scope_header(self) -> dict[str, str]:
+        """The bot's granted scopes, as Slack reports them on every answer (when the seed
+        says which the app was installed with)."""
+        scopes = self.ws.bot.get("scopes")
+        return {"X-OAuth-Scopes": ",".join(scopes)} if scopes is not None else {}
 
     def _resolve_channel(self, value: Any) -> dict[str, Any]:
         """Channel IDs, ``#names``, and user IDs (which mean the bot's DM with them)."""
