@@ -107,6 +107,10 @@ def test_one_scheduler_and_a_takeover_when_it_is_killed(
 
             wait_until(lambda: len(fired(db)) == CASES and all_delivered(db), timeout=40)
             time.sleep(1.5)  # more resyncs and outbox rounds: nothing happens twice
+            # The survivor's own metrics count what it fired after taking over.
+            with urllib.request.urlopen(f"http://127.0.0.1:{ports[1]}/metrics") as response:
+                metrics = response.read().decode()
+            assert 'steward_deadlines_fired_total{kind="acknowledgement_due"}' in metrics
             second.stop()
         finally:
             for worker in workers:  # after a failure: leave nothing running

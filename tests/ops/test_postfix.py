@@ -180,8 +180,9 @@ def test_postfix_relays_conduct_mail_to_the_gateway_as_the_readme_says(
         postfix.configure()
         commands = [line.split() for line in example("postfix-reload").splitlines() if line]
         assert [c[0] for c in commands] == ["postmap", "postfix"]
-        postfix.run(*commands[0])
-        postfix.run("postfix", "start")  # the README reloads a running Postfix; start this one
+        postfix.run("postfix", "start")  # the "existing" Postfix, then the README's commands
+        for command in commands:
+            postfix.run(*command)
 
         report = corpus.plain(subject="Comments at the meetup", body="Report sent via Postfix.")
         assert send_over_tls(postfix.port, report, "conduct@example.org")[0] == 250
