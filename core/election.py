@@ -109,7 +109,11 @@ class SchedulerElection:
             return
         self._connection = connection
         log.info("elected to run the deadline scheduler")
-        self._lead()
+        try:
+            self._lead()
+        except Exception:  # a scheduler that cannot start must not keep the lock
+            log.exception("the deadline scheduler could not start; standing down")
+            self._step_down()
 
     def _still_holding(self) -> bool:
         """The lock lives as long as the session: a session that answers still holds it."""

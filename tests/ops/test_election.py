@@ -9,11 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.clock import utcnow
 from core.db import Database
 from core.deadlines import DeadlineKind
+from core.election import LEADER, SCHEDULER_LOCK, STANDBY, SchedulerElection
 from core.models import Deadline, OutboxItem
 from core.settings import Settings
 from slackapp.emulator import SlackEmulator
@@ -129,3 +130,50 @@ def test_one_scheduler_and_a_takeover_when_it_is_killed(
     with db.session() as session:
         attempts = list(session.scalars(select(OutboxItem.attempts)))
     assert attempts and set(attempts) == {1}, "every row was delivered in one attempt"
+
+
+class Recorder:
+    """Stands in for the deadline scheduler: records when it is started and stopped."""
+
+    def __init__(self, events: list[str], name: str) -> None:
+        self.events, self.name = events, name
+
+    def start(self) -> None:
+        self.events.append(f"{self.name} start")
+
+    def stop(self) -> None:
+        self.events.append(f"{self.name} stop")
+
+
+def test_a_leader_whose_session_is_ended_stands_down_and_the_lock_passes_on(
+    db: Database,
+) -> None:
+    """PostgreSQL ending the holder's session (a restart, a network cut, an operator's
+    pg_terminate_backend) frees the lock: the holder stops its scheduler, and one of the
+    two schedules again."""
+    events: list[str] = []
+    first = SchedulerElection(db, lambda: Recorder(events, "first"), poll_seconds=0.1)
+    second = SchedulerElection(db, lambda: Recorder(events, "second"), poll_seconds=0.1)
+    first.start()
+    try:
+        wait_until(lambda: first.role == LEADER)
+        second.start()
+        time.sleep(0.5)
+        assert (first.role, second.role) == (LEADER, STANDBY)
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND objid = :low AND granted AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"low": SCHEDULER_LOCK & 0xFFFFFFFF},
+            )
+        wait_until(lambda: "first stop" in events)
+        wait_until(lambda: LEADER in (first.role, second.role))
+        time.sleep(0.5)
+        assert sorted((first.role, second.role)) == [LEADER, STANDBY]
+    finally:
+        second.stop()
+        first.stop()
+    assert events[:2] == ["first start", "first stop"]
