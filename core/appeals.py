@@ -23,6 +23,8 @@ from core.decisions import appeal_decision_for, latest_decision
 from core.models import Appeal, Case, Party
 from core.notices import HOW_TO_ADD, send_notice
 from core.notify import Notice
+from core.policy.record import case_code
+from core.policy.wording import finality, no_appeal
 from core.settings import Settings
 from core.status import Status
 
@@ -47,7 +49,7 @@ def is_appeal(
     if case.status not in AWAITING and case.status != Status.APPEAL_REVIEW:
         return False
     decision = latest_decision(session, case.id)
-    if decision is None or appeal_decision_for(session, decision) is not None:
+    if decision is None or decision.final or appeal_decision_for(session, decision) is not None:
         return False
     earlier = session.scalars(
         select(Appeal.status).where(Appeal.decision_id == decision.id, Appeal.party_id == party.id)
@@ -56,7 +58,7 @@ def is_appeal(
         # During a review, the appellant's further mail adds to it; the other side's
         # first mail inside the window is their own appeal.
         window = decision.appeal_deadline
-        return not earlier and window is not None and (now or utcnow()) <= window
+        return not earlier and (window is None or (now or utcnow()) <= window)
     return LATE not in earlier
 
 
@@ -77,14 +79,17 @@ def receive_appeal(
     if party.role not in APPELLANT_ROLES:
         raise NotAllowed("Only the reporter or the reported person can appeal a decision.")
     decision = latest_decision(session, case.id)
-    if decision is None or decision.appeal_deadline is None:
+    if decision is None:
         raise NotAllowed(f"{case.ref} has no decision to appeal.")
+    code = case_code(session, settings, case)
+    if decision.final:
+        raise NotAllowed(f"The decision on {case.ref} is final: {no_appeal(code)}")
     if appeal_decision_for(session, decision) is not None:
         raise NotAllowed(f"The decision on the appeal in {case.ref} is final.")
     _lock(session, case)
     now = now or utcnow()
     window = decision.appeal_deadline
-    late = now > window
+    late = window is not None and now > window
     entry = add_entry(
         session,
         case,
@@ -115,6 +120,7 @@ def receive_appeal(
     actor = audit.party_actor(party.id) if party.id else audit.SYSTEM
     route = "email" if str(source) == Source.EMAIL else "slack"
     if late:
+        assert window is not None
         audit.record(session, "appeal.late", actor=actor, case=case, role=party.role)
         send_notice(
             session,
@@ -145,7 +151,8 @@ def receive_appeal(
             entry_kind=EntryKind.APPEAL_NOTICE,
             context={
                 "received_at": human_exact(now),
-                "appeal_deadline": human_exact(window),
+                "within_window": _within(window),
+                "review_line": finality(code.appeal),
                 "how_to_add": HOW_TO_ADD,
             },
             prefer=route,
@@ -215,7 +222,11 @@ def accept_late_appeal(
         "appeal_accepted_late",
         message_code="appeal_accepted_late",
         entry_kind=EntryKind.APPEAL_NOTICE,
-        context={"received_at": human_exact(appeal.received_at), "how_to_add": HOW_TO_ADD},
+        context={
+            "received_at": human_exact(appeal.received_at),
+            "review_line": finality(case_code(session, settings, case).appeal),
+            "how_to_add": HOW_TO_ADD,
+        },
         actor=actor,
         prefer="email" if appeal.source == Source.EMAIL else "slack",
     )
@@ -264,6 +275,12 @@ def appeal_from_slack(
         source=Source.SLACK,
         dedupe_key=dedupe_key,
     )
+
+
+def _within(window: datetime | None) -> str:
+    if window is None:
+        return ""
+    return f", within the appeal window, which closes on {human_exact(window)}"
 
 
 def _role(party: Party) -> str:

@@ -22,6 +22,7 @@ from core.deadlines import opening_clocks, schedule
 from core.models import Case, Entry, MailReference, Party
 from core.notify import Notice
 from core.people import Contact, find_or_create_person
+from core.policy.record import code_in_force, pin
 from core.settings import Settings
 from core.status import Status, check_transition
 
@@ -49,6 +50,7 @@ class EntryKind(StrEnum):
     APPEAL = "appeal"
     APPEAL_NOTICE = "appeal_notice"
     APPEAL_DECISION = "appeal_decision"
+    CHECKLIST = "checklist"
 
 
 class Source(StrEnum):
@@ -117,7 +119,10 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Opene
     enough for a busy mailbox.
     """
     now = utcnow()
+    code = code_in_force(settings)
+    timing = code.timing(settings)
     case = _new_case(session, draft, now)
+    pin(session, case, code)
     reporter = add_party(
         session,
         case,
@@ -143,9 +148,9 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Opene
         dedupe_key=draft.dedupe_key,
     )
     for kind, due_at, payload in opening_clocks(
-        ack_hours=settings.ack_hours,
-        stale_days=settings.stale_days,
-        checkin_days=settings.checkin_days,
+        ack_hours=timing.ack_hours,
+        stale_days=timing.stale_days,
+        checkin_days=timing.checkin_days,
         now=now,
     ):
         schedule(session, case, kind, due_at, payload)

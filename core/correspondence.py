@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from core import outbox
 from core.cases import parties_with_address
-from core.clock import count_text
 from core.codenames import new_token
 from core.models import Case, MailReference, OutboxItem, Party
+from core.policy.record import code_in_force
+from core.policy.wording import appeal_promise
 from core.settings import Settings
 from core.templates import render
 
@@ -117,7 +118,7 @@ def compose(
 
     The caller has already checked that `recipient` is on the record.
     """
-    rendered = render(template, **base_context(settings, case), **(context or {}))
+    rendered = render(template, **{**base_context(settings, case), **(context or {})})
     chain = [m for m in [case.root_message_id, *(references or []), in_reply_to] if m]
     return {
         "to": recipient,
@@ -133,9 +134,12 @@ def compose(
 
 
 def base_context(settings: Settings, case: CaseHeading) -> dict[str, Any]:
+    """What every message may say. The community and the appeal promise come from the
+    code in force; a decision's notices pass the case's own code instead."""
+    code = code_in_force(settings)
     return {
         "ref": case.ref,
         "code_name": case.code_name,
-        "community": settings.community_name,
-        "appeal_days": count_text(settings.appeal_days),
+        "community": code.community_name(settings),
+        "appeal_promise": appeal_promise(code, settings),
     }

@@ -1,20 +1,22 @@
-"""Decisions on the enforcement ladder, and the final decision on an appeal.
+"""Decisions among the options of the case's code of conduct, and the decision on an appeal.
 
 A decision is what the codes of conduct promise: documented (the rationale is
 kept, for the stewards only), told to the reporter and to the reported person
-(each notice recorded exactly as sent), and open to appeal for a stated window
-whose exact end every notice gives. The appeal decision closes the case for good.
+(each notice recorded exactly as sent, naming the code), and open to appeal as
+that code says: for a window whose exact end every notice gives, with no time
+limit, or not at all. The appeal decision closes the case.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, notify
+from core import audit, checklist, notify
 from core.actions import check_may_act
 from core.cases import EntryKind, Role, Source, add_entry, reporter_of, transition
 from core.clock import ceil_time, human_exact, iso, utcnow
@@ -30,7 +32,9 @@ from core.deadlines import (
 from core.models import Appeal, Case, Deadline, Decision, Party
 from core.notices import HOW_TO_APPEAL, send_notice
 from core.notify import Notice
-from core.policy import OUTCOMES, label, values
+from core.policy import Code, Need
+from core.policy.record import case_code
+from core.policy.wording import appeal_section, capital, code_line, final_line
 from core.settings import Settings
 from core.status import Status
 
@@ -51,17 +55,22 @@ WITHDRAWN_BY_DECISION = (
 
 
 class DecisionError(ValueError):
-    """The decision cannot be recorded as given. The message is safe to show a steward."""
+    """The decision cannot be recorded as given. The message is safe to show a steward;
+    `field` names the part of the form it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
-def appeal_deadline(settings: Settings, sent_at: datetime) -> datetime:
-    """When the appeal window closes: `appeal_days` after the notice, rounded up.
+def appeal_deadline(days: float, sent_at: datetime) -> datetime:
+    """When the appeal window closes: `days` after the notice, rounded up.
 
     Rounding up (to the minute for real windows, to the second for the short ones
     tests use) lets the notice state the deadline exactly without shortening it.
     """
-    due = sent_at + timedelta(days=settings.appeal_days)
-    step = timedelta(minutes=1) if settings.appeal_days >= 1 else timedelta(seconds=1)
+    due = sent_at + timedelta(days=days)
+    step = timedelta(minutes=1) if days >= 1 else timedelta(seconds=1)
     return ceil_time(due, step)
 
 
@@ -89,43 +98,75 @@ def appeal_decision_for(session: Session, decision: Decision) -> Decision | None
     ).first()
 
 
-def check_terms(
-    outcome: str | None,
-    *,
-    ban_until: datetime | None,
-    no_contact_until: datetime | None,
-    other_description: str | None,
-    now: datetime,
-) -> None:
-    """The ladder's rules: a temporary ban ends on a future date, `other` is described."""
-    if outcome not in values(OUTCOMES):
-        raise DecisionError("Choose an outcome from the enforcement ladder.")
-    if outcome == "temporary_ban":
-        if ban_until is None:
-            raise DecisionError("A temporary ban needs an end date.")
-        if ban_until <= now:
-            raise DecisionError("A temporary ban must end in the future.")
-    elif ban_until is not None:
-        raise DecisionError("Only a temporary ban has an end date.")
-    if no_contact_until is not None and no_contact_until <= now:
-        raise DecisionError("A no-contact term must end in the future.")
-    if outcome == "other" and not (other_description or "").strip():
-        raise DecisionError("Describe the outcome when you choose Other.")
+@dataclass(frozen=True)
+class Terms:
+    """What a steward set beside the outcome; which of them an outcome takes is the code's."""
+
+    ban_until: datetime | None = None
+    no_contact_until: datetime | None = None
+    remove_roles: str | None = None
+    other_description: str | None = None
+    public_statement: str | None = None
 
 
-def terms_text(decision: Decision, community: str) -> str:
-    """The terms in plain words, for the person they concern."""
+def check_terms(code: Code, outcome: str | None, terms: Terms, *, now: datetime) -> None:
+    """The code's rules for an outcome: the end date, no-contact term, roles and public
+    statement it requires or refuses, and a description where the steward writes it."""
+    option = code.option(outcome)
+    if option is None:
+        raise DecisionError(
+            f"Choose an outcome from the enforcement ladder of {code.title}.", "outcome"
+        )
+    name = f"This outcome ({option.label})"
+    _check_term(option.end_date, terms.ban_until, name, "an end date", "ban_until")
+    if terms.ban_until is not None and terms.ban_until <= now:
+        raise DecisionError("The end date must be in the future.", "ban_until")
+    _check_term(
+        option.no_contact, terms.no_contact_until, name, "a no-contact term", "no_contact_until"
+    )
+    if terms.no_contact_until is not None and terms.no_contact_until <= now:
+        raise DecisionError("A no-contact term must end in the future.", "no_contact_until")
+    roles = (terms.remove_roles or "").strip() or None
+    _check_term(option.removes_roles, roles, name, "the roles removed", "remove_roles")
+    if (terms.public_statement or "").strip() and not option.public_statement:
+        raise DecisionError(f"{name} allows no public statement.", "public_statement")
+    if option.describe and not (terms.other_description or "").strip():
+        raise DecisionError("Describe the outcome you chose.", "other_description")
+
+
+def _check_term(need: Need, value: object, name: str, what: str, field: str) -> None:
+    if need == Need.REQUIRED and value is None:
+        raise DecisionError(f"{name} needs {what}.", field)
+    if need == Need.NEVER and value is not None:
+        raise DecisionError(f"{name} has no {what.split(' ', 1)[1]}; leave it empty.", field)
+
+
+def check_heard(session: Session, code: Code, case: Case) -> None:
+    """Refuse a decision the code forbids until the reported person has been heard."""
+    if code.hearing_required and not checklist.reported_heard(session, code, case):
+        step = next((s for s in code.checklist if s.hears_reported), None)
+        how = f" or tick “{step.text}” on the checklist" if step else ""
+        raise DecisionError(
+            f"{capital(code.title)} requires hearing the reported person before any "
+            f"decision. Ask for their side and wait for their answer{how}, then decide.",
+            "outcome",
+        )
+
+
+def terms_text(decision: Decision, code: Code, community: str) -> str:
+    """The terms in plain words, for the person they concern, in the code's own sentences."""
+    option = code.option(decision.outcome)
     until = decision.ban_until
-    sentences = {
-        "no_violation": "No violation of the code of conduct was found.",
-        "correction": "A correction: a private note about what was not acceptable.",
-        "warning": "A warning. Repeating the behaviour will lead to further consequences.",
-        "temporary_ban": f"A temporary ban from {community}, until "
-        f"{human_exact(until) if until else '-'}.",
-        "permanent_ban": f"A permanent ban from {community}.",
-        "other": (decision.other_description or "").strip(),
-    }
-    lines = [f"- {sentences.get(decision.outcome or '', 'The earlier decision is set aside.')}"]
+    if option is None:
+        sentence = "The earlier decision is set aside."
+    elif option.describe:
+        sentence = (decision.other_description or "").strip()
+    else:
+        sentence = option.notice.format(
+            community=community,
+            until=f"until {human_exact(until)}" if until else "with no end date",
+        )
+    lines = [f"- {sentence}"]
     if decision.no_contact_until is not None:
         lines.append(
             "- You must not contact the people involved in this report until "
@@ -136,15 +177,17 @@ def terms_text(decision: Decision, community: str) -> str:
     return "\n".join(lines)
 
 
-def summary(decision: Decision) -> str:
+def summary(decision: Decision, code: Code) -> str:
     """One line for the stewards' thread: the outcome and terms, no names and no words."""
-    parts = [label(OUTCOMES, decision.outcome) if decision.outcome else "Decision set aside"]
+    parts = [code.option_label(decision.outcome) if decision.outcome else "Decision set aside"]
     if decision.ban_until:
-        parts.append(f"ban until {human_exact(decision.ban_until)}")
+        parts.append(f"ends {human_exact(decision.ban_until)}")
     if decision.no_contact_until:
         parts.append(f"no contact until {human_exact(decision.no_contact_until)}")
     if (decision.remove_roles or "").strip():
         parts.append("removed from roles")
+    if decision.public_statement:
+        parts.append("with a public statement")
     return "; ".join(parts)
 
 
@@ -162,33 +205,33 @@ def record_decision(
     message_to_reported: str = "",
     message_to_reporter: str = "",
     other_description: str | None = None,
+    public_statement: str | None = None,
     source: Source | str = Source.SLACK,
     now: datetime | None = None,
 ) -> Decision:
-    """Record a decision, tell both sides, and open the appeal window.
+    """Record a decision, tell both sides, and open the appeal the case's code allows.
 
-    The case moves to `awaiting_appeal`; the window closes `appeal_days` after the
-    notices are queued, and a deadline row closes the case then if nobody appeals.
+    With an appeal window the case moves to `awaiting_appeal` and a deadline row
+    closes it when the window ends; with no window (appeals any time) or no
+    appeal at all, it closes now, and a later appeal reopens it for review.
     """
     check_may_act(case, steward_id)
     now = now or utcnow()
+    code = case_code(session, settings, case)
     if case.status not in DECIDABLE:
         raise DecisionError(
             f"{case.ref} already has a decision; reopen it to decide again, "
             "or record a decision on its appeal."
         )
-    check_terms(
-        outcome,
-        ban_until=ban_until,
-        no_contact_until=no_contact_until,
-        other_description=other_description,
-        now=now,
-    )
+    terms = Terms(ban_until, no_contact_until, remove_roles, other_description, public_statement)
+    check_terms(code, outcome, terms, now=now)
+    check_heard(session, code, case)
     reporter, reported = _addressees(case, message_to_reporter, message_to_reported)
     actor = audit.steward_actor(steward_id)
     if case.status == Status.NEW:
         transition(session, case, Status.TRIAGE, actor, "acknowledged by a decision")
-    window = appeal_deadline(settings, now)
+    days = code.appeal.window(settings)
+    window = appeal_deadline(days, now) if days is not None else None
     decision = _new_decision(
         case,
         steward_id,
@@ -199,37 +242,52 @@ def record_decision(
         ban_until=ban_until,
         no_contact_until=no_contact_until,
         remove_roles=remove_roles,
+        public_statement=public_statement,
         rationale=rationale,
         message_to_reported=message_to_reported,
         message_to_reporter=message_to_reporter,
         appeal_deadline=window,
-        final=False,
+        final=not code.appeal.allowed,
     )
     session.add(decision)
+    appeal_state = _appeal_state(code, window)
     decision.entry = add_entry(
         session,
         case,
         EntryKind.DECISION,
         source,
-        f"Decision: {summary(decision)}. Appeals are open until {human_exact(window)}.",
+        f"Decision: {summary(decision, code)}. {appeal_state}",
         author=actor,
         full_text=rationale or None,
         data=_decision_data(decision),
     )
-    transition(session, case, Status.AWAITING_APPEAL, actor, "decision sent")
+    if window is not None:
+        transition(session, case, Status.AWAITING_APPEAL, actor, "decision sent")
+    else:
+        transition(session, case, Status.CLOSED, actor, "decision sent; " + appeal_state)
     cancel_kinds(session, case.id, WITHDRAWN_BY_DECISION, "decision sent")
     session.flush()
-    schedule(session, case, DeadlineKind.APPEAL_WINDOW, window, {"decision_id": decision.id})
+    if window is not None:
+        schedule(session, case, DeadlineKind.APPEAL_WINDOW, window, {"decision_id": decision.id})
     _schedule_term_ends(session, case, decision)
+    community = code.community_name(settings)
     context = {
-        "appeal_deadline": human_exact(window),
-        "how_to_appeal": HOW_TO_APPEAL,
-        "terms": terms_text(decision, settings.community_name),
+        "community": community,
+        "code_line": code_line(code),
+        "appeal_rule": {
+            route: appeal_section(code, window, how) for route, how in HOW_TO_APPEAL.items()
+        },
+        "terms": terms_text(decision, code, community),
     }
     to_reported = {**context, "message": message_to_reported}
     notices = [(p, "decision_reported", to_reported) for p in reported]
     if reporter is not None:
-        to_reporter = {**context, "message": message_to_reporter}
+        told = (
+            f"\nWhat was decided: {summary(decision, code)}.\n"
+            if code.tell_reporter_outcome
+            else ""
+        )
+        to_reporter = {**context, "message": message_to_reporter, "outcome_for_reporter": told}
         notices.insert(0, (reporter, "decision_reporter", to_reporter))
     _send_notices(
         session,
@@ -238,7 +296,11 @@ def record_decision(
         notices,
         message_code="decision_notice",
         actor=actor,
-        details={"appeal_button": True, "appeal_deadline": iso(window), "final": False},
+        details={
+            "appeal_button": code.appeal.allowed,
+            "appeal_deadline": iso(window),
+            "final": decision.final,
+        },
     )
     notify.staff_notice(
         session,
@@ -247,13 +309,22 @@ def record_decision(
         entry=decision.entry,
         actor=steward_id,
         outcome=outcome,
-        final=False,
+        final=decision.final,
         appeal_deadline=iso(window),
-        summary=f"Decision recorded: {summary(decision)}. The notices are on their way; "
-        f"appeals are open until {human_exact(window)}.",
+        summary=f"Decision recorded: {summary(decision, code)}. The notices are on their way; "
+        f"{appeal_state[:1].lower()}{appeal_state[1:]}",
     )
     notify.refresh_views(session, case)
     return decision
+
+
+def _appeal_state(code: Code, window: datetime | None) -> str:
+    """Where the case stands on appeals after a decision, for the stewards."""
+    if window is not None:
+        return f"Appeals are open until {human_exact(window)}."
+    if code.appeal.allowed:
+        return "Appeals are open with no time limit; the case is closed until one arrives."
+    return "The code provides no appeal; the case is closed."
 
 
 def record_appeal_decision(
@@ -271,6 +342,7 @@ def record_appeal_decision(
     no_contact_until: datetime | None = None,
     remove_roles: str | None = None,
     other_description: str | None = None,
+    public_statement: str | None = None,
     source: Source | str = Source.SLACK,
     now: datetime | None = None,
 ) -> Decision:
@@ -281,6 +353,7 @@ def record_appeal_decision(
     """
     check_may_act(case, steward_id)
     now = now or utcnow()
+    code = case_code(session, settings, case)
     if case.status != Status.APPEAL_REVIEW:
         raise DecisionError(f"{case.ref} has no appeal under review.")
     if result not in APPEAL_RESULTS:
@@ -295,16 +368,15 @@ def record_appeal_decision(
             original.no_contact_until,
         )
         remove_roles, other_description = original.remove_roles, original.other_description
+        public_statement = original.public_statement
     elif result == MODIFY:
-        check_terms(
-            outcome,
-            ban_until=ban_until,
-            no_contact_until=no_contact_until,
-            other_description=other_description,
-            now=now,
+        terms = Terms(
+            ban_until, no_contact_until, remove_roles, other_description, public_statement
         )
+        check_terms(code, outcome, terms, now=now)
     else:
         outcome, ban_until, no_contact_until, remove_roles = None, None, None, None
+        public_statement = None
     reporter, reported = _addressees(case, message_to_reporter, message_to_reported)
     actor = audit.steward_actor(steward_id)
     final = _new_decision(
@@ -317,11 +389,12 @@ def record_appeal_decision(
         ban_until=ban_until,
         no_contact_until=no_contact_until,
         remove_roles=remove_roles,
+        public_statement=public_statement,
         rationale=rationale,
         message_to_reported=message_to_reported,
         message_to_reporter=message_to_reporter,
         appeal_result=result,
-        final=True,
+        final=code.appeal.final,
     )
     session.add(final)
     result_line = _result_line(result)
@@ -330,7 +403,7 @@ def record_appeal_decision(
         case,
         EntryKind.APPEAL_DECISION,
         source,
-        f"Appeal decision ({result}, final): {summary(final)}.",
+        f"Appeal decision ({result}{', final' if final.final else ''}): {summary(final, code)}.",
         author=actor,
         full_text=rationale or None,
         data=_decision_data(final),
@@ -351,8 +424,9 @@ def record_appeal_decision(
         session.flush()
         _schedule_term_ends(session, case, final)
     session.flush()
-    context = {"result_line": result_line}
-    terms = "" if result == UPHOLD else "\n" + terms_text(final, settings.community_name) + "\n"
+    community = code.community_name(settings)
+    context = {"result_line": result_line, "community": community, "final_line": final_line(code)}
+    terms = "" if result == UPHOLD else "\n" + terms_text(final, code, community) + "\n"
     notices = [
         (p, "appeal_decision", {**context, "message": message_to_reported, "terms": terms})
         for p in reported
@@ -367,7 +441,7 @@ def record_appeal_decision(
         notices,
         message_code="appeal_decision_notice",
         actor=actor,
-        details={"appeal_button": False, "final": True, "appeal_result": result},
+        details={"appeal_button": False, "final": final.final, "appeal_result": result},
     )
     transition(session, case, Status.CLOSED, actor, f"appeal {result}")
     notify.staff_notice(
@@ -377,10 +451,11 @@ def record_appeal_decision(
         entry=final.entry,
         actor=steward_id,
         outcome=outcome,
-        final=True,
+        final=final.final,
         appeal_result=result,
-        summary=f"Appeal decided ({result}): {summary(final)}. This decision is final; "
-        "the case is closed.",
+        summary=f"Appeal decided ({result}): {summary(final, code)}. "
+        + ("This decision is final; " if final.final else "")
+        + "the case is closed.",
     )
     notify.refresh_views(session, case)
     return final
@@ -407,8 +482,8 @@ def extend_term(
     if kind is None:
         raise DecisionError("Choose the ban or the no-contact term.")
     if term == BAN:
-        if decision.outcome != "temporary_ban":
-            raise DecisionError("Only a temporary ban has an end date.")
+        if decision.ban_until is None:
+            raise DecisionError("This decision has no end date to change.", "ban_until")
         decision.ban_until = until
     else:
         decision.no_contact_until = until
@@ -439,6 +514,7 @@ def _new_decision(
     *,
     other_description: str | None,
     remove_roles: str | None,
+    public_statement: str | None,
     rationale: str | None,
     message_to_reported: str | None,
     message_to_reporter: str | None,
@@ -449,6 +525,7 @@ def _new_decision(
         case=case,
         other_description=(other_description or "").strip() or None,
         remove_roles=(remove_roles or "").strip() or None,
+        public_statement=(public_statement or "").strip() or None,
         rationale=rationale or "",
         message_to_reported=message_to_reported or "",
         message_to_reporter=message_to_reporter or "",
@@ -533,6 +610,7 @@ def _decision_data(decision: Decision) -> dict[str, object]:
         "no_contact_until": iso(decision.no_contact_until),
         "remove_roles": decision.remove_roles,
         "other_description": decision.other_description,
+        "public_statement": decision.public_statement,
         "appeal_deadline": iso(decision.appeal_deadline),
         "final": decision.final,
     }

@@ -14,7 +14,8 @@ from core.clock import iso
 from core.deadlines import next_pending
 from core.decisions import appeal_decision_for, latest_decision
 from core.models import Appeal, Attachment, Case, Decision
-from core.policy import OUTCOMES, label
+from core.policy import Code
+from core.policy.record import case_code
 
 
 def case_summary(session: Session, case: Case) -> dict[str, Any]:
@@ -78,6 +79,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
             "decision": decision_data(session, case),
             "appeals": [appeal_data(a) for a in appeals_of(session, case)],
             "slack": {"channel": case.slack_channel, "thread_ts": case.slack_thread_ts},
+            "code_of_conduct": _code_of(session, case),
         }
     )
     return data
@@ -88,19 +90,27 @@ def decision_data(session: Session, case: Case) -> dict[str, Any] | None:
     decision = latest_decision(session, case.id)
     if decision is None:
         return None
-    data = _terms(decision)
+    code = case_code(session, None, case)
+    data = _terms(decision, code)
     data["appeal_deadline"] = iso(decision.appeal_deadline)
     final = appeal_decision_for(session, decision)
-    data["appeal_decision"] = _terms(final) if final is not None else None
+    data["appeal_decision"] = _terms(final, code) if final is not None else None
     return data
 
 
-def _terms(decision: Decision) -> dict[str, Any]:
+def _code_of(session: Session, case: Case) -> dict[str, Any]:
+    """Which code of conduct, and which version of it, the case is handled under."""
+    code = case_code(session, None, case)
+    return {"name": code.name, "title": code.title, "version": case.conduct_version}
+
+
+def _terms(decision: Decision, code: Code) -> dict[str, Any]:
     return {
         "id": decision.id,
         "stage": decision.stage,
         "outcome": decision.outcome,
-        "outcome_label": label(OUTCOMES, decision.outcome) if decision.outcome else None,
+        "outcome_label": code.option_label(decision.outcome) if decision.outcome else None,
+        "public_statement": decision.public_statement,
         "other_description": decision.other_description,
         "ban_until": iso(decision.ban_until),
         "no_contact_until": iso(decision.no_contact_until),

@@ -27,6 +27,7 @@ from core.decisions import latest_decision
 from core.logs import about
 from core.models import Case, Deadline, Entry
 from core.notify import Notice
+from core.policy.record import case_code
 from core.settings import Settings
 from core.status import Status
 
@@ -78,6 +79,7 @@ def fire(
     if deadline.due_at > now:
         return FireResult(deadline_id, NOT_DUE, deadline.due_at)
     case = deadline.case
+    settings = case_code(session, settings, case).timing(settings)  # the case's own deadlines
     if deadline.kind == DeadlineKind.STALE and case.status not in QUIET:
         quiet_until = case.last_activity_at + timedelta(days=_every(deadline, settings.stale_days))
         if quiet_until > now:

@@ -73,6 +73,8 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
+    # The version of the code of conduct the case is handled under (`conduct_codes`).
+    conduct_version: Mapped[str | None] = mapped_column(String(64))
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", order_by="Party.id")
     entries: Mapped[list[Entry]] = relationship(back_populates="case", order_by="Entry.id")
@@ -290,6 +292,7 @@ class Decision(Base):
     ban_until: Mapped[datetime | None] = mapped_column()
     no_contact_until: Mapped[datetime | None] = mapped_column()
     remove_roles: Mapped[str | None] = mapped_column(Text)
+    public_statement: Mapped[str | None] = mapped_column(Text)
     rationale: Mapped[str] = mapped_column(Text, default="")
     message_to_reported: Mapped[str] = mapped_column(Text, default="")
     message_to_reporter: Mapped[str] = mapped_column(Text, default="")
@@ -347,3 +350,18 @@ class Submission(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConductCode(Base):
+    """A code of conduct exactly as a case was handled under it, stored once per version.
+
+    The version is a hash of the content, so a changed file is a new row and the
+    cases opened before the change keep reading the old one.
+    """
+
+    __tablename__ = "conduct_codes"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

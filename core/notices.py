@@ -87,7 +87,7 @@ def send_notice(
         item = queue_email(session, settings, case, party, template, kind=template, context=values)
         text = str(item.payload["body"])
     else:
-        text = render(template, **base_context(settings, case), **values).body
+        text = render(template, **{**base_context(settings, case), **values}).body
         notify.direct_message(
             session,
             case,

@@ -28,6 +28,7 @@ from core.codenames import new_code_name, new_token
 from core.deadlines import DeadlineKind, opening_clocks
 from core.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Party, Person
 from core.people import Contact
+from core.policy.record import code_in_force, register
 from core.settings import Settings
 from core.status import Status
 
@@ -92,10 +93,15 @@ def open_plain_cases(
     if not all(is_plain(d) for d in drafts):
         raise ValueError("only plain reports can be opened in bulk")
     now = utcnow()
+    code = code_in_force(settings)
+    timing = code.timing(settings)
+    register(conn, code)
     names = _free_code_names(conn, len(drafts))
     people = _people(conn, [d.reporter.normalised() for d in drafts], now)
     case_ids = _insert_ids(
-        conn, _INSERT_CASES, [_case_row(d, n, now) for d, n in zip(drafts, names, strict=True)]
+        conn,
+        _INSERT_CASES,
+        [_case_row(d, n, code.version, now) for d, n in zip(drafts, names, strict=True)],
     )
     tokens = [new_token() for _ in drafts]
     party_ids = _insert_ids(
@@ -112,9 +118,9 @@ def open_plain_cases(
         [_report_row(d, c, p, now) for d, c, p in zip(drafts, case_ids, party_ids, strict=True)],
     )
     clocks = opening_clocks(
-        ack_hours=settings.ack_hours,
-        stale_days=settings.stale_days,
-        checkin_days=settings.checkin_days,
+        ack_hours=timing.ack_hours,
+        stale_days=timing.stale_days,
+        checkin_days=timing.checkin_days,
         now=now,
     )
     conn.execute(
@@ -193,9 +199,10 @@ def _people(conn: Connection, contacts: list[Contact], now: datetime) -> list[in
     return [known[c.email][0] for c in contacts]
 
 
-def _case_row(draft: ReportDraft, code_name: str, now: datetime) -> dict[str, Any]:
+def _case_row(draft: ReportDraft, code_name: str, version: str, now: datetime) -> dict[str, Any]:
     return {
         "code_name": code_name,
+        "conduct_version": version,
         "status": str(Status.NEW),
         "source": str(draft.source),
         "category": draft.category,

@@ -99,6 +99,7 @@ class Settings:
     mail_health_port: int = 8026
     worker_health_port: int | None = None
     ready_max_outbox_age_seconds: float = 3600.0
+    code_of_conduct: str = "contributor-covenant-2.1"
 
     @property
     def conduct_domain(self) -> str:
@@ -170,4 +171,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         mail_health_port=_int("STEWARD_MAIL_HEALTH_PORT", 8026),
         worker_health_port=_optional_int("STEWARD_WORKER_HEALTH_PORT"),
         ready_max_outbox_age_seconds=_float("STEWARD_READY_MAX_OUTBOX_AGE_SECONDS", 3600.0),
+        code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
     )

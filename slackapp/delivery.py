@@ -9,14 +9,17 @@ so an operator can fix them without losing anything, and malformed requests stop
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core.db import Database
 from core.models import Case, Entry
 from core.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
+from slackapp.blocks.common import Block, message_parts, versioned
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view
 from slackapp.blocks.thread import (
@@ -77,8 +80,7 @@ class SlackDeliverer:
         with self._lock:
             known = self._private.get(channel)
         if known is None:
-            info = self.ctx.client.conversations_info(channel=channel)
-            known = bool(info["channel"].get("is_private"))
+            known = channel_is_private(self.ctx.client, channel)
             with self._lock:
                 self._private[channel] = known
         if not known:
@@ -90,11 +92,11 @@ class SlackDeliverer:
             case = session.get(Case, item.case_id)
             if case is None:
                 raise PermanentDeliveryError("case not found")
-            facts = root_facts(session, case)
+            facts = root_facts(session, case, self.ctx.settings)
             channel, ts = case.slack_channel, case.slack_thread_ts
             if not ts:
                 channel = self.channel_for(case)
-        blocks, fallback = root_blocks(facts), root_text(facts)
+        blocks, fallback = versioned(root_blocks(facts), secrets.token_hex(4)), root_text(facts)
         client = self.ctx.client
         if ts and channel:
             client.chat_update(channel=channel, ts=ts, text=fallback, blocks=blocks)
@@ -123,13 +125,8 @@ class SlackDeliverer:
                 entry.text if (entry is not None and self.ctx.settings.full_disclosure) else None
             )
         line = notice_text(payload.get("notice", ""), payload, None)
-        answer = self.ctx.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=line,
-            blocks=notice_blocks(line, disclosed, snooze_target(payload)),
-        )
-        return answer["ts"]
+        blocks = notice_blocks(line, disclosed, snooze_target(payload))
+        return self._post_parts(channel, line, blocks, thread_ts=thread_ts)
 
     def _dm(self, item: OutboundItem) -> str:
         user = item.payload.get("user")
@@ -138,15 +135,32 @@ class SlackDeliverer:
         fallback, blocks = direct_message(item.payload)
         client = self.ctx.client
         channel = client.conversations_open(users=user)["channel"]["id"]
-        answer = client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
-        return answer["ts"]
+        return self._post_parts(channel, fallback, blocks)
+
+    def _post_parts(
+        self, channel: str, fallback: str, blocks: list[Block], thread_ts: str | None = None
+    ) -> str:
+        """Post blocks as one message, or in order as several when Slack's limits need it.
+
+        Returns the first message's ts. A retry after a failed later part posts
+        the earlier parts again: a repeat is better than a loss.
+        """
+        parts = message_parts(blocks)
+        first = ""
+        for number, part in enumerate(parts, start=1):
+            text = fallback if number == 1 else f"{fallback} (part {number} of {len(parts)})"
+            answer = self.ctx.client.chat_postMessage(
+                channel=channel, text=text, blocks=part, thread_ts=thread_ts
+            )
+            first = first or answer["ts"]
+        return first
 
     def _home(self, item: OutboundItem) -> str:
         user = item.payload["user"]
         steward = self.ctx.stewards.is_steward(user)
         with self.db.session() as session:
             own = own_cases(session, user)
-            cases = open_cases(session, user) if steward else None
+            cases = open_cases(session, user, self.ctx.settings) if steward else None
         self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
         return f"home:{user}"
 
@@ -164,6 +178,26 @@ class SlackDeliverer:
                 raise
         channel = client.conversations_open(users=payload["user"])["channel"]["id"]
         return client.chat_postMessage(channel=channel, text=payload["text"])["ts"]
+
+
+def channel_is_private(client: WebClient, channel: str) -> bool:
+    """Whether Slack says the channel is private, with only the scopes the manifest grants.
+
+    Steward holds ``groups:read`` and not ``channels:read``: Slack answers
+    ``conversations.info`` for a private channel, and ``missing_scope`` naming a
+    public-channel (or DM) scope for anything else, which is therefore not private.
+    """
+    try:
+        info = client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        if exc.response.get("error") == "missing_scope" and exc.response.get("needed") in (
+            "channels:read",
+            "im:read",
+            "mpim:read",
+        ):
+            return False
+        raise
+    return bool(info["channel"].get("is_private"))
 
 
 def translate(exc: SlackApiError) -> Exception:

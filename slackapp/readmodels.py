@@ -8,16 +8,19 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from core import checklist
 from core.actions import contact_route
 from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
 from core.deadlines import next_pending
 from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party
+from core.policy.record import case_code
+from core.settings import Settings
 from core.status import OPEN_STATUSES
 from slackapp.blocks.case_view import CaseReport, EntryLine, PersonLine
 from slackapp.blocks.home import HomeCase
-from slackapp.blocks.thread import RootFacts
+from slackapp.blocks.thread import RootFacts, StepLine
 
 DEADLINE_LABELS = {
     "acknowledgement_due": "acknowledge",
@@ -37,14 +40,17 @@ def next_deadline_text(session: Session, case: Case) -> str | None:
     return f"{DEADLINE_LABELS.get(upcoming.kind, upcoming.kind)} by {human(upcoming.due_at)}"
 
 
-def root_facts(session: Session, case: Case) -> RootFacts:
+def root_facts(session: Session, case: Case, settings: Settings) -> RootFacts:
     respondents = [p for p in case.parties if p.role == Role.REPORTED]
+    code = case_code(session, settings, case)
+    ticks = checklist.state(session, case)
     return RootFacts(
         case_id=case.id,
         ref=case.ref,
         code_name=case.code_name,
         source=case.source,
         category=case.category,
+        category_label=code.category_label(case.category),
         severity=case.severity,
         status=case.status,
         claimed_by=case.claimed_by,
@@ -57,6 +63,7 @@ def root_facts(session: Session, case: Case) -> RootFacts:
             select(Appeal.id).where(Appeal.case_id == case.id, Appeal.status == LATE).limit(1)
         )
         is not None,
+        steps=tuple(StepLine(s.id, s.text, ticks.get(s.id, False)) for s in code.checklist),
     )
 
 
@@ -72,7 +79,7 @@ def person_name(party: Party | None) -> str:
     return person.display_name or person.email or "someone without a name"
 
 
-def case_report(session: Session, case: Case) -> CaseReport:
+def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
     report = next((e for e in case.entries if e.kind == "report"), None)
     facts = []
     if report is not None:
@@ -87,6 +94,8 @@ def case_report(session: Session, case: Case) -> CaseReport:
             facts.append("The reporter says someone may be in immediate danger.")
         if data.get("people_text"):
             facts.append(f"Others named by the reporter: {data['people_text']}")
+        for answer in data.get("questions") or []:
+            facts.append(f"{answer.get('label')}: {answer.get('answer')}")
         if data.get("subject"):
             facts.append(f"Subject: {data['subject']}")
     people = [PersonLine(p.role, _plain_name(p)) for p in case.parties]
@@ -113,6 +122,7 @@ def case_report(session: Session, case: Case) -> CaseReport:
         code_name=case.code_name,
         status=case.status,
         category=case.category,
+        category_label=case_code(session, settings, case).category_label(case.category),
         facts=facts,
         people=people,
         snapshot=dict(snapshot.data) if snapshot else None,
@@ -139,6 +149,8 @@ def _entry_extra(data: dict) -> list[str]:
         extra.append("sent from a different address than the one on record")
     if data.get("automatic"):
         extra.append(f"automatic mail: {data['automatic']}")
+    if data.get("public_statement"):
+        extra.append(f"public statement: {data['public_statement']}")
     if data.get("defects"):
         extra.append(f"{len(data['defects'])} MIME defects recorded")
     return extra
@@ -158,11 +170,12 @@ def _cases_of(slack_user_id: str, role: Role) -> Select[tuple[Case]]:
 
 
 def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
+    """A member's own reports; their category is not shown (it is the stewards' triage)."""
     rows = session.scalars(_cases_of(slack_user_id, Role.REPORTER).limit(20)).all()
     return [HomeCase(c.ref, c.code_name, c.status, human(c.created_at)) for c in rows]
 
 
-def open_cases(session: Session, steward_id: str) -> list[HomeCase]:
+def open_cases(session: Session, steward_id: str, settings: Settings) -> list[HomeCase]:
     rows = session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)).all()
     return [
         HomeCase(
@@ -172,6 +185,7 @@ def open_cases(session: Session, steward_id: str) -> list[HomeCase]:
             human(c.created_at),
             claimed_by=c.claimed_by,
             next_deadline=next_deadline_text(session, c),
+            category=case_code(session, settings, c).category_label(c.category),
         )
         for c in rows
         if steward_id not in (c.flags or {}).get("recused", [])

@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.cases import CaseNotFound, get_case
 from core.export import case_detail, list_cases
+from core.policy import SETTING, CodeError, load_code
+from core.policy.loading import read_file
+from core.policy.wording import describe
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
 from core.settings_check import settings_problems
@@ -31,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"steward: {exc}", file=sys.stderr)
         return 2
+    if args.func is not cmd_policy_check:
+        try:
+            load_code(settings.code_of_conduct)
+        except CodeError as exc:
+            print(f"steward: {SETTING}: {exc}", file=sys.stderr)
+            return 2
     if args.command in SERVICES:
         problems = settings_problems(
             settings,
@@ -92,7 +102,40 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_cases_show)
+
+    policy = commands.add_parser("policy", help="the code of conduct").add_subparsers(
+        dest="policy_command", required=True
+    )
+    policy.add_parser("show", help="print the code of conduct in force").set_defaults(
+        func=cmd_policy_show
+    )
+    check = policy.add_parser("check", help="validate a code of conduct file")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_policy_check)
     return parser
+
+
+def cmd_policy_show(args: argparse.Namespace, settings: Settings) -> int:
+    print(describe(load_code(settings.code_of_conduct), settings))
+    return 0
+
+
+def cmd_policy_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate a community's own file: every problem, one a line, with its field."""
+    try:
+        code = read_file(Path(args.file))
+    except CodeError as exc:
+        count = len(exc.problems)
+        print(f"{args.file}: {count} problem{'s' if count > 1 else ''}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.file}: valid: {code.title}, {len(code.categories)} categories, "
+        f"{len(code.decisions)} decision options, {len(code.checklist)} response steps "
+        f"(version {code.version[:12]})"
+    )
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -204,12 +247,45 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SAMPLE_REPORT = (
+    "Subject: Comments at the meetup\\n\\nAt the meetup a member kept commenting "
+    "on my appearance after I asked them to stop."
+)
+
+
+def sample_report_command(host: str, port: int, to: str) -> str:
+    """A one-line shell command that emails a sample report to the gateway.
+
+    It needs only Python, which `make run` already needed; the README's walk-through
+    shows the same line.
+    """
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return (
+        f"python3 -c \"import smtplib; smtplib.SMTP('{host}', {port}).sendmail("
+        f"'jordan@example.net', ['{to}'], "
+        f"'From: jordan@example.net\\nTo: {to}\\n{SAMPLE_REPORT}')\""
+    )
+
+
 def print_addresses(
     settings: Settings, db_url: str, events_url: str, mail: tuple[str, int], emulator: Any
 ) -> None:
     host, port = mail
     out = settings.outbound_smtp_url or f"{settings.mail_out_dir}/ (as .eml files)"
-    lines = [
+    lines = []
+    if emulator is not None:
+        rule = "=" * 78
+        lines += [
+            rule,
+            f"  viewer: {emulator.url}/",
+            "  Open it in a browser: the demo Slack workspace. Then send a sample report",
+            "  by email and watch its case thread appear in the staff channel:",
+            "",
+            "  " + sample_report_command(host, port, settings.conduct_address),
+            rule,
+        ]
+    lines += [
         f"Steward is running on {db_url}",
         f"  slack:  {events_url} (health: {events_url.rsplit('/slack', 1)[0]}/healthz)",
         f"  mail:   smtp://{host}:{port} (send to {settings.conduct_address})",

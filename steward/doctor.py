@@ -27,6 +27,7 @@ from core.ports import TransientDeliveryError
 from core.settings import Settings
 from core.settings_check import ADDRESS, settings_problems
 from mailgateway.outbound import SMTPTransport
+from slackapp.delivery import channel_is_private
 
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"
 # Domains reserved for examples and tests (RFC 2606, RFC 6761): mail to them never arrives.
@@ -280,11 +281,11 @@ def _channel(client: WebClient, name: str, setting: str, channel: str | None, bo
             return Check(name, False, "not set", new_private)
         return Check(name, True, "not set: cases that name a steward go to the staff channel")
     try:
-        info = client.conversations_info(channel=channel)["channel"]
+        private = channel_is_private(client, channel)
     except SlackApiError as exc:
         error = exc.response.get("error")
         return Check(name, False, f"{channel}: Slack answers {error}", INVITE)
-    if not info.get("is_private"):
+    if not private:
         return Check(
             name, False, f"{channel} is PUBLIC: Steward refuses to post cases there", new_private
         )

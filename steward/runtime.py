@@ -132,6 +132,9 @@ def start_emulator(settings: Settings) -> tuple[SlackEmulator, Settings]:
         staff_channel=settings.staff_channel or "G_STAFF",
         escalation_channel=settings.escalation_channel or "G_ESCALATE",
     )
+    # The viewer opens on the staff channel, and lists the mail the demo writes to files.
+    mail_dir = None if settings.outbound_smtp_url else settings.mail_out_dir
+    emulator.viewer.configure(mail_dir=mail_dir, home_channel=settings.staff_channel)
     return emulator, settings
 
 

@@ -1,7 +1,8 @@
 """The *View report* modal: the full report, the people, the evidence and the timeline.
 
-Long content is split across blocks and, past one modal's 100 blocks, across
-pages with a *Next page* button: nothing is cut without saying so.
+Long content is split across blocks and, past what one modal holds (100 blocks,
+250 KB), across pages with *Previous page* and *Next page* buttons: nothing is
+cut without saying so.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.policy import CATEGORIES, label
 from slackapp.blocks.common import (
     Block,
     actions,
@@ -18,14 +18,22 @@ from slackapp.blocks.common import (
     context,
     divider,
     escape,
+    group_blocks,
     header,
+    json_size,
     modal,
     section,
+    sections,
     text_sections,
 )
 
 CALLBACK_ID = "case_view"
 PAGE_BLOCKS = 90
+# A page's blocks stay well under Slack's 250 KB per view, leaving room for the
+# header, the page buttons, the title and the metadata around them.
+PAGE_BYTES = 200_000
+PREVIOUS_PAGE = "case_view_page_previous"
+NEXT_PAGE = "case_view_page_next"
 
 ENTRY_LABELS = {
     "report": "Report",
@@ -66,17 +74,18 @@ class CaseReport:
     snapshot: dict[str, Any] | None
     entries: list[EntryLine]
     attachments: list[str]
+    category_label: str = "-"
 
 
 def report_pages(report: CaseReport) -> list[list[Block]]:
     """Every block the report needs, cut into modal-sized pages."""
     blocks: list[Block] = [
         header(f"{report.ref} · {report.code_name}"),
-        section(f"*Status:* {report.status}   *Category:* {label(CATEGORIES, report.category)}"),
+        section(f"*Status:* {report.status}   *Category:* {report.category_label}"),
     ]
     if report.facts:
-        blocks.append(section("\n".join(escape(f) for f in report.facts)))
-    blocks.append(section("*People*\n" + _people(report.people)))
+        blocks += sections("\n".join(escape(f) for f in report.facts))
+    blocks += sections("*People*\n" + _people(report.people))
     if report.snapshot:
         blocks += _snapshot(report.snapshot)
     for entry in report.entries:
@@ -88,8 +97,8 @@ def report_pages(report: CaseReport) -> list[list[Block]]:
             blocks.append(context(escape(" · ".join(entry.extra))[:2000]))
     if report.attachments:
         blocks.append(divider())
-        blocks.append(section("*Attachments*\n" + escape("\n".join(report.attachments))))
-    return [blocks[i : i + PAGE_BLOCKS] for i in range(0, len(blocks), PAGE_BLOCKS)]
+        blocks += sections("*Attachments*\n" + escape("\n".join(report.attachments)))
+    return group_blocks(blocks, json_size, PAGE_BYTES, PAGE_BLOCKS)
 
 
 def report_modal(report: CaseReport, page: int = 0) -> Block:
@@ -100,11 +109,9 @@ def report_modal(report: CaseReport, page: int = 0) -> Block:
         blocks.append(context(f"Page {page + 1} of {len(pages)}"))
         buttons = []
         if page > 0:
-            buttons.append(
-                button("Previous page", "case_view_page", f"{report.case_id}:{page - 1}")
-            )
+            buttons.append(button("Previous page", PREVIOUS_PAGE, f"{report.case_id}:{page - 1}"))
         if page + 1 < len(pages):
-            buttons.append(button("Next page", "case_view_page", f"{report.case_id}:{page + 1}"))
+            buttons.append(button("Next page", NEXT_PAGE, f"{report.case_id}:{page + 1}"))
         blocks.append(actions("case_view_pages", *buttons))
     metadata = json.dumps({"case_id": report.case_id, "page": page})
     return modal(report.ref, blocks, callback_id=CALLBACK_ID, private_metadata=metadata)

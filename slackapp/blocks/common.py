@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 SECTION_LIMIT = 3000
 MODAL_TITLE_LIMIT = 24
+# Slack refuses a message whose blocks hold more text than this (msg_blocks_too_long),
+# or more blocks than this (invalid_blocks), so longer content goes over several messages.
+MESSAGE_TEXT_LIMIT = 12000
+MESSAGE_BLOCK_LIMIT = 50
+# Slack refuses a view over 250 KB; sizes are measured as the JSON that goes on the wire.
+VIEW_BYTES_LIMIT = 250_000
 Block = dict[str, Any]
 
 
@@ -74,9 +82,14 @@ def split_text(value: str, limit: int = SECTION_LIMIT) -> list[str]:
     return pieces
 
 
+def sections(mrkdwn: str) -> list[Block]:
+    """Ready mrkdwn as as many sections as Slack's 3,000-character limit needs."""
+    return [section(piece) for piece in split_text(mrkdwn)]
+
+
 def text_sections(value: str) -> list[Block]:
     """Escaped text as as many sections as it needs (escaping can lengthen it)."""
-    return [section(piece) for piece in split_text(escape(value or "_(empty)_"))]
+    return sections(escape(value or "_(empty)_"))
 
 
 def modal(
@@ -100,3 +113,53 @@ def modal(
     if submit:
         view["submit"] = plain(submit[:MODAL_TITLE_LIMIT])
     return view
+
+
+def text_length(value: Any) -> int:
+    """Characters of text in every text object under ``value``, as Slack adds them up."""
+    if isinstance(value, list):
+        return sum(text_length(item) for item in value)
+    if not isinstance(value, dict):
+        return 0
+    own = value.get("text") if value.get("type") in ("plain_text", "mrkdwn") else None
+    if isinstance(own, str):
+        return len(own)
+    return sum(text_length(item) for item in value.values())
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as ASCII-escaped JSON: never less than what a client sends."""
+    return len(json.dumps(value).encode())
+
+
+def group_blocks(
+    blocks: list[Block], size: Callable[[Block], int], budget: int, max_blocks: int
+) -> list[list[Block]]:
+    """Blocks in order, cut into groups of at most ``max_blocks`` and ``budget`` in ``size``."""
+    groups: list[list[Block]] = [[]]
+    used = 0
+    for block in blocks:
+        cost = size(block)
+        if groups[-1] and (used + cost > budget or len(groups[-1]) >= max_blocks):
+            groups.append([])
+            used = 0
+        groups[-1].append(block)
+        used += cost
+    return groups
+
+
+def message_parts(blocks: list[Block]) -> list[list[Block]]:
+    """Blocks grouped, in order, into as many messages as Slack's per-message limits need."""
+    return group_blocks(blocks, text_length, MESSAGE_TEXT_LIMIT, MESSAGE_BLOCK_LIMIT)
+
+
+def versioned(blocks: list[Block], version: str) -> list[Block]:
+    """The blocks with a block_id unique to this version of an updated message.
+
+    Slack asks for a new block_id on each version of a message, or clients may
+    keep showing the old block.
+    """
+    return [
+        {**block, "block_id": f"{block.get('block_id') or block['type']}-{i}.{version}"[:255]}
+        for i, block in enumerate(blocks)
+    ]

@@ -1,5 +1,9 @@
 """Modals for deciding: a decision on the enforcement ladder, an appeal decision,
-accepting a late appeal, and the appeal form a reporter or reported person fills in."""
+accepting a late appeal, and the appeal form a reporter or reported person fills in.
+
+The outcomes, and the term fields beside them, come from the case's code of
+conduct: a field appears only when some outcome takes it, and its hint says which.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.policy import OUTCOMES, Option
+from core.policy import Code, DecisionOption, Need, Option
 from slackapp.blocks.common import Block, context, modal, plain
 
 DECISION_CALLBACK = "decision_form"
@@ -23,14 +27,19 @@ APPEAL_RESULTS = (
 )
 
 
-def _input(block_id: str, label: str, element: Block, optional: bool = True) -> Block:
-    return {
+def _input(
+    block_id: str, label: str, element: Block, optional: bool = True, hint: str | None = None
+) -> Block:
+    block: Block = {
         "type": "input",
         "block_id": block_id,
         "label": plain(label),
         "element": {**element, "action_id": block_id},
         "optional": optional,
     }
+    if hint:
+        block["hint"] = plain(hint[:150])
+    return block
 
 
 def _text(multiline: bool = True) -> Block:
@@ -44,26 +53,67 @@ def _select(options: tuple[Option, ...], radio: bool = False) -> Block:
     }
 
 
-def _terms() -> list[Block]:
+def _outcomes(code: Code) -> tuple[Option, ...]:
+    return tuple(Option(o.id, o.label) for o in code.decisions)
+
+
+def _which(code: Code, takes: Any) -> str | None:
+    """Which outcomes need a term and which allow it, for the field's hint."""
+    needed = [o.label for o in code.decisions if takes(o) == Need.REQUIRED]
+    allowed = [o.label for o in code.decisions if takes(o) == Need.OPTIONAL]
+    parts = []
+    if needed:
+        parts.append("Needed for: " + "; ".join(needed))
+    if allowed:
+        parts.append("Optional for: " + "; ".join(allowed))
+    return ". ".join(parts) or None
+
+
+def _term_field(code: Code, block_id: str, label: str, element: Block, takes: Any) -> list[Block]:
+    hint = _which(code, takes)
+    return [_input(block_id, label, element, hint=hint)] if hint else []
+
+
+def _terms(code: Code) -> list[Block]:
+    def flag(on: bool) -> Need:
+        return Need.OPTIONAL if on else Need.NEVER
+
+    def described(o: DecisionOption) -> Need:
+        return Need.REQUIRED if o.describe else Need.NEVER
+
     return [
-        _input("other_description", "If other: what is it?", _text(False)),
-        _input("ban_until", "Temporary ban ends on", {"type": "datepicker"}),
-        _input("no_contact_until", "No contact with the reporter until", {"type": "datepicker"}),
-        _input("remove_roles", "Roles removed, if any", _text(False)),
+        *_term_field(
+            code, "other_description", "If described: what is it?", _text(False), described
+        ),
+        *_term_field(code, "ban_until", "Ends on", {"type": "datepicker"}, lambda o: o.end_date),
+        *_term_field(
+            code,
+            "no_contact_until",
+            "No contact with the people involved until",
+            {"type": "datepicker"},
+            lambda o: o.no_contact,
+        ),
+        *_term_field(
+            code, "remove_roles", "Roles removed", _text(False), lambda o: o.removes_roles
+        ),
+        *_term_field(
+            code,
+            "public_statement",
+            "Public statement (posted by the stewards)",
+            _text(),
+            lambda o: flag(o.public_statement),
+        ),
         _input("rationale", "Rationale (stewards only)", _text()),
         _input("message_to_reported", "Message to the reported person", _text()),
         _input("message_to_reporter", "Message to the reporter", _text()),
     ]
 
 
-def decision_modal(case_id: int, ref: str, appeal_days: str) -> Block:
+def decision_modal(case_id: int, ref: str, code: Code, hint: str) -> Block:
     blocks = [
-        context(
-            f"Both people are told the outcome, with their right to appeal in writing within "
-            f"{appeal_days} days and the exact deadline."
-        ),
-        _input("outcome", "Outcome", _select(OUTCOMES), optional=False),
-        *_terms(),
+        context(f"{hint} The options are those of {code.title}."),
+        _input("outcome", "Outcome", _select(_outcomes(code)), optional=False),
+        *_terms(code),
     ]
     return modal(
         f"Decide · {ref}",
@@ -75,12 +125,13 @@ def decision_modal(case_id: int, ref: str, appeal_days: str) -> Block:
     )
 
 
-def appeal_decision_modal(case_id: int, ref: str) -> Block:
+def appeal_decision_modal(case_id: int, ref: str, code: Code) -> Block:
+    final = "is final; the notices say so" if code.appeal.final else "is not final under the code"
     blocks = [
-        context("An appeal decision is final; the notices say so and the case closes."),
+        context(f"An appeal decision {final}, and the case closes."),
         _input("result", "Result", _select(APPEAL_RESULTS, radio=True), optional=False),
-        _input("outcome", "New outcome (if modified)", _select(OUTCOMES)),
-        *_terms(),
+        _input("outcome", "New outcome (if modified)", _select(_outcomes(code))),
+        *_terms(code),
     ]
     return modal(
         f"Appeal · {ref}",
@@ -134,6 +185,7 @@ class DecisionAnswers:
     ban_until: datetime | None
     no_contact_until: datetime | None
     remove_roles: str | None
+    public_statement: str | None
     rationale: str
     message_to_reported: str
     message_to_reporter: str
@@ -160,6 +212,7 @@ def read_decision(values: dict[str, Any]) -> DecisionAnswers:
         ban_until=date("ban_until"),
         no_contact_until=date("no_contact_until"),
         remove_roles=text("remove_roles") or None,
+        public_statement=text("public_statement") or None,
         rationale=text("rationale"),
         message_to_reported=text("message_to_reported"),
         message_to_reporter=text("message_to_reporter"),
@@ -177,8 +230,10 @@ def too_long(values: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def error_block(message: str) -> str:
+def error_block(message: str, field: str | None = None) -> str:
     """Which field a refusal from the core is about, so the error shows beside it."""
+    if field:
+        return field
     lowered = message.lower()
     for needle, block in (
         ("no-contact", "no_contact_until"),

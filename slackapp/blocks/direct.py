@@ -37,8 +37,8 @@ def _report_received(_text: str | None, d: dict[str, Any]) -> tuple[str, list[Bl
             if d.get("anonymous")
             else "it goes straight into your case."
         ),
-        "• When the stewards decide, you will hear the outcome here. Every decision can be "
-        f"appealed in writing within {d.get('appeal_days', 30)} days.",
+        "• When the stewards decide, you will hear the outcome here. "
+        + str(d.get("appeal_promise") or ""),
     ]
     blocks = [section("\n".join(lines))]
     if d.get("danger"):

@@ -16,6 +16,7 @@ class HomeCase:
     created: str
     claimed_by: str | None = None
     next_deadline: str | None = None
+    category: str | None = None
 
 
 def home_view(own: list[HomeCase], open_cases: list[HomeCase] | None) -> Block:
@@ -50,4 +51,5 @@ def _own_line(case: HomeCase) -> Block:
 def _steward_line(case: HomeCase) -> Block:
     claimed = f"<@{case.claimed_by}>" if case.claimed_by else "unclaimed"
     due = case.next_deadline or "no deadline"
-    return section(f"*{case.ref}* · _{case.code_name}_ · {case.status} · {claimed} · {due}")
+    kind = f" · {case.category}" if case.category and case.category != "-" else ""
+    return section(f"*{case.ref}* · _{case.code_name}_{kind} · {case.status} · {claimed} · {due}")

@@ -2,7 +2,9 @@
 
 Its questions come from what the codes of conduct ask a report to contain:
 what happened, when and where, who was involved, whether it is ongoing or
-anyone is in danger, anonymity, and how to get back to the reporter.
+anyone is in danger, anonymity, and how to get back to the reporter. The code
+in force adds its categories and its own questions (block ids `q_<id>`), and
+may ask the danger question first.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.policy import CATEGORIES, CONTACT_PREFERENCES, Option
+from core.policy import CONTACT_PREFERENCES, Code, Option
 from slackapp.blocks.common import Block, context, escape, modal, plain, section
 
 CALLBACK_ID = "report_form"
 LIMITS = {"what": 3000, "when": 200, "where": 200, "people_text": 1000, "email": 254}
+QUESTION_LIMIT = 1000
+QUESTION_PREFIX = "q_"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -50,8 +54,35 @@ def _users() -> Block:
     return {"type": "multi_users_select", "placeholder": plain("Choose people")}
 
 
+def _urgency(danger_first: bool) -> Block:
+    return _input(
+        "urgency",
+        "First: is anyone in danger right now?" if danger_first else "Is it still happening?",
+        {
+            "type": "checkboxes",
+            "options": [
+                {"text": plain("It is still going on"), "value": "ongoing"},
+                {"text": plain("Someone is in immediate danger"), "value": "danger"},
+            ],
+        },
+    )
+
+
+def _questions(code: Code) -> list[Block]:
+    return [
+        _input(
+            f"{QUESTION_PREFIX}{q.id}",
+            q.label,
+            _text_input(q.multiline),
+            optional=not q.required,
+            hint=q.hint,
+        )
+        for q in code.questions
+    ]
+
+
 def report_modal(
-    snapshot: dict[str, Any] | None = None, snapshot_token: str | None = None
+    code: Code, snapshot: dict[str, Any] | None = None, snapshot_token: str | None = None
 ) -> Block:
     blocks: list[Block] = [
         section(
@@ -59,8 +90,11 @@ def report_modal(
             "this, and every read is recorded. If you are not sure it counts, send it anyway."
         )
     ]
+    if code.danger_first:
+        blocks.append(_urgency(True))
     if snapshot:
         blocks += snapshot_blocks(snapshot)
+    categories = tuple(Option(c.id, c.label) for c in code.categories)
     blocks += [
         _input(
             "what",
@@ -71,8 +105,9 @@ def report_modal(
         _input(
             "category",
             "What kind of behaviour was it?",
-            {"type": "static_select", "options": _options(CATEGORIES)},
+            {"type": "static_select", "options": _options(categories)},
         ),
+        *_questions(code),
         _input("when", "When did it happen?", _text_input(placeholder="e.g. Tuesday evening")),
         _input("where", "Where did it happen?", _text_input(placeholder="a channel, event, DM...")),
         _input("reported_users", "Who are you reporting?", _users()),
@@ -84,17 +119,7 @@ def report_modal(
             _text_input(True),
             hint="Names or how to recognise them, and their role (reported, affected, witness).",
         ),
-        _input(
-            "urgency",
-            "Is it still happening?",
-            {
-                "type": "checkboxes",
-                "options": [
-                    {"text": plain("It is still going on"), "value": "ongoing"},
-                    {"text": plain("Someone is in immediate danger"), "value": "danger"},
-                ],
-            },
-        ),
+        *([] if code.danger_first else [_urgency(False)]),
         _input(
             "anonymous",
             "Should the stewards know it was you?",
@@ -159,6 +184,7 @@ class ReportAnswers:
     anonymous: bool = False
     contact: str = "slack_dm"
     email: str | None = None
+    answers: dict[str, str] = field(default_factory=dict)
 
 
 def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
@@ -190,14 +216,31 @@ def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
         anonymous=selected("anonymous") == "yes",
         contact=selected("contact") or "slack_dm",
         email=text_of("email"),
+        answers={
+            block_id[len(QUESTION_PREFIX) :]: answer
+            for block_id in values
+            if block_id.startswith(QUESTION_PREFIX) and (answer := text_of(block_id))
+        },
     )
 
 
-def validate(answers: ReportAnswers) -> dict[str, str]:
+def validate(answers: ReportAnswers, code: Code) -> dict[str, str]:
     """Inline errors keyed by block_id; empty means the report can be filed."""
     errors: dict[str, str] = {}
     if not answers.what:
         errors["what"] = "Please say what happened, even briefly."
+    if answers.category is not None and answers.category not in {c.id for c in code.categories}:
+        errors["category"] = "Choose one of the kinds of behaviour listed."
+    for question in code.questions:
+        answer = answers.answers.get(question.id) or ""
+        block_id = f"{QUESTION_PREFIX}{question.id}"
+        if question.required and not answer:
+            errors[block_id] = "Please answer this question; the code of conduct asks for it."
+        elif len(answer) > QUESTION_LIMIT:
+            errors[block_id] = (
+                f"This is {len(answer)} characters; the limit is {QUESTION_LIMIT}. "
+                "Please shorten it, and send the rest as a message to the Steward bot afterwards."
+            )
     for block_id, limit in LIMITS.items():
         value = getattr(answers, block_id) or ""
         if len(value) > limit:

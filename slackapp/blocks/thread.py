@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.notify import Notice
-from core.policy import CATEGORIES, SEVERITIES, label
+from core.policy import SEVERITIES, label
 from slackapp.blocks.common import (
     Block,
     actions,
@@ -33,6 +33,15 @@ STATUS_LABELS = {
 
 
 @dataclass(frozen=True)
+class StepLine:
+    """A response step of the case's code, and whether a steward has ticked it."""
+
+    id: str
+    text: str
+    done: bool
+
+
+@dataclass(frozen=True)
 class RootFacts:
     """What the root message shows, read from the record at delivery time."""
 
@@ -50,6 +59,8 @@ class RootFacts:
     has_respondent_contact: bool
     anonymous: bool
     late_appeal_waiting: bool = False
+    category_label: str = "-"
+    steps: tuple[StepLine, ...] = ()
 
 
 def root_text(facts: RootFacts) -> str:
@@ -63,7 +74,7 @@ def root_blocks(facts: RootFacts) -> list[Block]:
     lines = [
         f"*Source:* {'Slack' if facts.source == 'slack' else 'Email'}"
         + ("  ·  *anonymous reporter*" if facts.anonymous else ""),
-        f"*Category:* {label(CATEGORIES, facts.category)}",
+        f"*Category:* {facts.category_label}",
         f"*Severity:* {label(SEVERITIES, facts.severity)}",
         f"*Status:* {STATUS_LABELS.get(facts.status, facts.status)}",
         f"*Claimed by:* {claimed}",
@@ -77,6 +88,7 @@ def root_blocks(facts: RootFacts) -> list[Block]:
     blocks += [
         section("\n".join(lines)),
         context("The report itself is not shown in this channel. Use *View report* to read it."),
+        *checklist_blocks(facts),
     ]
     buttons = [button("View report", "case_view_report", value, style="primary")]
     if facts.status != "closed":
@@ -100,6 +112,26 @@ def root_blocks(facts: RootFacts) -> list[Block]:
     if facts.late_appeal_waiting:
         buttons.append(button("Accept late appeal", "case_accept_late_appeal", value))
     blocks.append(actions(f"case_actions_{value}", *buttons))
+    return blocks
+
+
+def checklist_blocks(facts: RootFacts) -> list[Block]:
+    """The code's response steps, each with a button to tick it (or untick it)."""
+    if not facts.steps:
+        return []
+    done = sum(1 for s in facts.steps if s.done)
+    blocks = [section(f"*Response steps* ({done} of {len(facts.steps)} done)")]
+    for step in facts.steps:
+        mark = ":white_check_mark:" if step.done else ":white_large_square:"
+        block = section(f"{mark} {step.text}")
+        if facts.status != "closed":
+            value = f"{facts.case_id}:{step.id}"
+            block["accessory"] = (
+                button("Undo", "case_step_undo", value)
+                if step.done
+                else button("Done", "case_step_done", value)
+            )
+        blocks.append(block)
     return blocks
 
 
@@ -147,9 +179,10 @@ def notice_text(notice: str, payload: dict[str, Any], entry_text: str | None) ->
 def notice_blocks(
     line: str, disclosed_text: str | None, snooze_deadline: int | None = None
 ) -> list[Block]:
+    """The line, and with full disclosure the whole text: the caller posts it in parts."""
     blocks = [section(line)]
     if disclosed_text:
-        blocks += text_sections(disclosed_text)[:45]
+        blocks += text_sections(disclosed_text)
     if snooze_deadline is not None:
         value = str(snooze_deadline)
         blocks.append(

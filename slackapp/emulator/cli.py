@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--trigger-ttl", type=float, default=3.0, help="trigger_id lifetime in seconds"
     )
     parser.add_argument(
+        "--manifest",
+        default=None,
+        help="app manifest whose bot scopes the app holds (default: Steward's manifest.yml)",
+    )
+    parser.add_argument(
         "--echo-bot-messages",
         action="store_true",
         help="send the app message events for its own posts, as Slack does",
@@ -49,11 +54,13 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             trigger_ttl=args.trigger_ttl,
             echo_bot_messages=args.echo_bot_messages,
+            scopes=args.manifest,
         ).start()
     except (OSError, SeedError) as err:
         print(f"steward emulator: {err}", file=sys.stderr)
         return 1
     print("Slack emulator running", flush=True)
+    print(f"  Viewer:      {emulator.url}/", flush=True)
     print(f"  Web API:     {emulator.api_url}", flush=True)
     print(f"  Control API: {emulator.control_url}", flush=True)
     print(f"  State:       {emulator.control_url}state", flush=True)

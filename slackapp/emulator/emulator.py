@@ -9,12 +9,15 @@ raises ``ControlError`` where HTTP would answer 4xx.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .interactions import ControlError, Controller
 from .limits import Faults, RateLimiter
+from .scopes import resolve_scopes
 from .server import EmulatorHTTPServer
+from .viewer import Viewer
 from .webapi import WebApi
 from .workspace import Workspace
 
@@ -33,6 +36,9 @@ class SlackEmulator:
         ack_timeout: seconds the app has to answer a request (Slack: 3).
         echo_bot_messages: also send the app ``message`` events for its own posts,
             with ``bot_id`` set, as Slack does. Off by default.
+        scopes: the app's bot scopes, or the path of an app manifest to read them
+            from; None reads Steward's manifest.yml. Methods outside them answer
+            ``missing_scope``.
     """
 
     def __init__(
@@ -45,6 +51,7 @@ class SlackEmulator:
         trigger_ttl: float = 3.0,
         ack_timeout: float = 3.0,
         echo_bot_messages: bool = False,
+        scopes: Iterable[str] | str | Path | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -62,7 +69,9 @@ class SlackEmulator:
             self._rate_limiter,
             base_url=lambda: self.url,
             on_bot_message=self.controller.echo_bot_message,
+            scopes=resolve_scopes(scopes),
         )
+        self.viewer = Viewer(self.workspace)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -74,6 +83,7 @@ class SlackEmulator:
         self._server = EmulatorHTTPServer(
             (self.host, self.port), self.webapi, self.controller, self._control_ops()
         )
+        self._server.viewer = self.viewer
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .interactions import ControlError, Controller
+from .viewer import Viewer
 from .webapi import WebApi
 
 log = logging.getLogger("slackapp.emulator")
@@ -30,6 +31,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
+    viewer: Viewer | None = None  # the workspace viewer at ``/``, set by SlackEmulator
 
     def __init__(
         self,
@@ -86,10 +88,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         else:
             data = json.dumps(body).encode()
             content_type = "application/json; charset=utf-8"
+        headers = {"Content-Type": content_type, **(headers or {})}
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -125,11 +127,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                 self._send(status, body)
             elif parts[:1] == ["_emulator"] and len(parts) == 2:
                 self._control(verb, parts[1], raw)
-            elif not parts and verb == "GET":
-                base = f"http://{self.headers.get('Host', '')}"
+            elif self.server.viewer is not None and self.server.viewer.serves(verb, parts):
+                reply = self.server.viewer.handle(verb, parts, url.query, raw)
                 self._send(
-                    200,
-                    {"ok": True, "api_url": f"{base}/api/", "control_url": f"{base}/_emulator/"},
+                    reply.status, reply.body, {"Content-Type": reply.content_type, **reply.headers}
                 )
             else:
                 self._send(404, {"ok": False, "error": "not_found"})

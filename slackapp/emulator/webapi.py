@@ -1,8 +1,8 @@
 """The Web API methods under ``/api/<method>``.
 
 ``WebApi.call`` runs the same pipeline for every method, in Slack's order:
-unknown method, injected fault, token, per-channel rate limit, then the method
-itself. Methods read their arguments from form fields or a JSON body (slack-sdk
+unknown method, injected fault, token, scope, per-channel rate limit, then the
+method itself. Methods read their arguments from form fields or a JSON body (slack-sdk
 sends both), and answer Slack-shaped JSON; a refusal is a ``SlackError``.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -18,15 +20,46 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .blockkit import (
+    MAX_MESSAGE_BLOCKS_TEXT,
     BlockKitError,
+    blocks_text_length,
     check_message_text,
     validate_message_blocks,
     validate_view,
 )
 from .limits import Faults, RateLimiter
+from .scopes import CONVERSATION_SCOPES, METHOD_SCOPES, conversation_kind
 from .workspace import SlackError, Workspace
 
 MAX_VIEW_STACK = 3
+# Set to a directory to keep every accepted message and view payload there, as
+# JSON, for checks that the emulator did not write (.ci/slack-types/).
+RECORD_DIR_ENV = "STEWARD_EMULATOR_RECORD_DIR"
+RECORDED_ARGUMENTS = (
+    "channel",
+    "ts",
+    "thread_ts",
+    "text",
+    "blocks",
+    "user",
+    "user_id",
+    "trigger_id",
+    "view_id",
+    "external_id",
+    "hash",
+    "view",
+)
+RECORDED_METHODS = frozenset(
+    {
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "views.open",
+        "views.push",
+        "views.update",
+        "views.publish",
+    }
+)
 
 
 @dataclass
@@ -125,6 +158,28 @@ def _assign_ids(blocks: list[Any]) -> list[Any]:
     return blocks
 
 
+def record(method: str, params: Params) -> None:
+    """Keep an accepted payload in $STEWARD_EMULATOR_RECORD_DIR, one file per distinct call."""
+    directory = os.environ.get(RECORD_DIR_ENV)
+    if not directory:
+        return
+    arguments = {}
+    for name in RECORDED_ARGUMENTS:
+        value = params.structured(name, "invalid_arguments") if name in ("blocks", "view") else None
+        value = value if value is not None else params.get(name)
+        if value is not None:
+            arguments[name] = value
+    document = json.dumps({"method": method, "arguments": arguments}, sort_keys=True)
+    digest = hashlib.sha256(document.encode()).hexdigest()[:20]
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{method}-{digest}.json")
+    if not os.path.exists(path):
+        partial = f"{path}.{secrets.token_hex(4)}.tmp"
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(document)
+        os.replace(partial, path)
+
+
 class WebApi:
     """Dispatches Web API calls against one workspace."""
 
@@ -135,8 +190,10 @@ class WebApi:
         rate_limiter: RateLimiter,
         base_url: Callable[[], str],
         on_bot_message: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+        scopes: frozenset[str] | None = None,
     ) -> None:
         self.ws = workspace
+        self.scopes = scopes  # None grants every method
         self.faults = faults
         self.rate_limiter = rate_limiter
         self.base_url = base_url
@@ -187,6 +244,9 @@ class WebApi:
             return ApiResponse(200, {"ok": False, "error": "not_authed"})
         if token != self.ws.bot["token"]:
             return ApiResponse(200, {"ok": False, "error": "invalid_auth"})
+        refused = self._missing_scope(method, params)
+        if refused is not None:
+            return ApiResponse(200, refused)
         channel_key = params.text("channel") or params.text("channel_id") or ""
         retry_after = self.rate_limiter.check(method, channel_key)
         if retry_after is not None:
@@ -202,15 +262,43 @@ class WebApi:
         after = body.pop("_after", None)
         if after is not None:
             after()
+        if method in RECORDED_METHODS:
+            record(method, params)
         return ApiResponse(200, {"ok": True, **body}, self._scope_header())
+
+    def _missing_scope(self, method: str, params: Params) -> dict[str, Any] | None:
+        """Slack's ``missing_scope`` answer when the app lacks what the method needs."""
+        if self.scopes is None:
+            return None
+        needed = METHOD_SCOPES.get(method)
+        kinds = CONVERSATION_SCOPES.get(method)
+        if kinds is not None:
+            channel_id = params.text("channel")
+            with self.ws.lock:
+                channel = self.ws.channels.get(channel_id or "")
+            if channel is not None:
+                needed = kinds[conversation_kind(channel)]
+            elif method == "conversations.open":
+                users = params.get("users") or ""
+                count = len(users.split(",") if isinstance(users, str) else users)
+                needed = kinds["mpim" if count > 1 else "im"]
+        if needed is None or needed in self.scopes:
+            return None
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": needed,
+            "provided": ",".join(sorted(self.scopes)),
+        }
 
     # -- helpers -----------------------------------------------------------------------
 
     def _scope_header(self) -> dict[str, str]:
-        """The bot's granted scopes, as Slack reports them on every answer (when the seed
-        says which the app was installed with)."""
-        scopes = self.ws.bot.get("scopes")
-        return {"X-OAuth-Scopes": ",".join(scopes)} if scopes is not None else {}
+        """The app's granted scopes, as Slack reports them on every answer (none when the
+        emulator grants every method)."""
+        if self.scopes is None:
+            return {}
+        return {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}
 
     def _resolve_channel(self, value: Any) -> dict[str, Any]:
         """Channel IDs, ``#names``, and user IDs (which mean the bot's DM with them)."""
@@ -249,6 +337,8 @@ class WebApi:
                 validate_message_blocks(blocks)
             except BlockKitError as err:
                 raise SlackError("invalid_blocks", err.messages) from None
+            if blocks_text_length(blocks) > MAX_MESSAGE_BLOCKS_TEXT:
+                raise SlackError("msg_blocks_too_long")
             content["blocks"] = _assign_ids(blocks)
         if attachments is not None:
             if not isinstance(attachments, list):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,10 +17,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from core import actions, followups
+from core import actions, checklist, followups
 from core.actions import NotAllowed
 from core.cases import Role, reporter_of
 from core.models import Case
+from core.policy.record import case_code
 from slackapp.blocks import case_view, steward_forms
 from slackapp.context import SlackContext
 from slackapp.handlers.access import (
@@ -48,6 +50,24 @@ def register(app: App, ctx: SlackContext) -> None:
     for action_id, action in SIMPLE_ACTIONS.items():
         app.action(action_id)(_simple(ctx, action_id, action))
 
+    @app.action(re.compile(r"^case_step_(done|undo)$"))
+    def tick_step(ack: Ack, body: dict[str, Any]) -> None:
+        """A response step of the case's code ticked (or unticked) on the thread root."""
+        ack()
+        action = body["actions"][0]
+        step = str(action.get("value") or "").partition(":")[2]
+        with ctx.db.session() as session:
+            case = allowed_case(ctx, session, body, case_id_of(body), "checklist")
+            if case is None:
+                return
+            code = case_code(session, ctx.settings, case)
+            done = action["action_id"] == "case_step_done"
+            try:
+                with session.begin_nested():
+                    checklist.tick(session, code, case, body["user"]["id"], step, done)
+            except NotAllowed as exc:
+                refuse(session, body, case, "checklist", safe_message(exc))
+
     @app.action("case_view_report")
     def view_report(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -57,10 +77,11 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None:
                 return
             actions.record_read(session, case, user, "report")
-            view = case_view.report_modal(case_report(session, case))
+            view = case_view.report_modal(case_report(session, case, ctx.settings))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action("case_view_page")
+    @app.action(case_view.PREVIOUS_PAGE)
+    @app.action(case_view.NEXT_PAGE)
     def view_page(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         case_part, _, page = body["actions"][0]["value"].partition(":")
@@ -70,7 +91,7 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None:
                 return
             actions.record_read(session, case, user, f"report page {page}")
-            view = case_view.report_modal(case_report(session, case), int(page or 0))
+            view = case_view.report_modal(case_report(session, case, ctx.settings), int(page or 0))
         client.views_update(view_id=body["view"]["id"], view=view)
 
     @app.action("case_reply")

@@ -14,9 +14,11 @@ from slack_sdk import WebClient
 from core import appeals, decisions, followups
 from core.actions import NotAllowed
 from core.cases import Source, get_case
-from core.clock import count_text
 from core.decisions import DecisionError
 from core.models import Case, Deadline
+from core.policy import Code
+from core.policy.record import case_code
+from core.policy.wording import decision_hint
 from slackapp.blocks import decision_forms as forms
 from slackapp.context import SlackContext
 from slackapp.handlers.access import (
@@ -39,7 +41,9 @@ def register(app: App, ctx: SlackContext) -> None:
             body,
             client,
             "decide",
-            lambda c: forms.decision_modal(c.id, c.ref, count_text(ctx.settings.appeal_days)),
+            lambda s, c: forms.decision_modal(
+                c.id, c.ref, _code(ctx, s, c), decision_hint(_code(ctx, s, c), ctx.settings)
+            ),
         )
 
     @app.action("case_decide_appeal")
@@ -50,7 +54,7 @@ def register(app: App, ctx: SlackContext) -> None:
             body,
             client,
             "decide_appeal",
-            lambda c: forms.appeal_decision_modal(c.id, c.ref),
+            lambda s, c: forms.appeal_decision_modal(c.id, c.ref, _code(ctx, s, c)),
         )
 
     @app.action("case_accept_late_appeal")
@@ -61,7 +65,7 @@ def register(app: App, ctx: SlackContext) -> None:
             body,
             client,
             "accept_late_appeal",
-            lambda c: forms.late_appeal_modal(c.id, c.ref),
+            lambda s, c: forms.late_appeal_modal(c.id, c.ref),
         )
 
     @app.view(forms.DECISION_CALLBACK)
@@ -140,7 +144,7 @@ def _open(
         case = allowed_case(ctx, session, body, case_id_of(body), what)
         if case is None:
             return
-        view = build(case)
+        view = build(session, case)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -162,9 +166,10 @@ def _submit(
             case = get_case(session, _metadata_case(view))
             apply(ctx, session, case, user, values)
     except (DecisionError, NotAllowed) as exc:
-        block = forms.error_block(str(exc))
-        if block not in values:
-            block = next(iter(values))
+        block = forms.error_block(str(exc), getattr(exc, "field", None))
+        inputs = [b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"]
+        if block not in inputs:
+            block = "outcome" if "outcome" in inputs else next(iter(values))
         ack(response_action="errors", errors={block: safe_message(exc)})
         return
     ack()
@@ -202,6 +207,7 @@ def _terms(answers: forms.DecisionAnswers) -> dict[str, Any]:
         "message_to_reported": answers.message_to_reported,
         "message_to_reporter": answers.message_to_reporter,
         "other_description": answers.other_description,
+        "public_statement": answers.public_statement,
         "source": Source.SLACK,
     }
 
@@ -211,6 +217,10 @@ def _accept_late_appeal(
 ) -> None:
     reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
     appeals.accept_late_appeal(session, ctx.settings, case, user, reason.strip())
+
+
+def _code(ctx: SlackContext, session: Any, case: Case) -> Code:
+    return case_code(session, ctx.settings, case)
 
 
 def _metadata_case(view: dict[str, Any]) -> int:

@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 
 from core import actions, notify
 from core.cases import ReportDraft, Role, Source, open_case
-from core.clock import count_text, human
+from core.clock import human
 from core.codenames import new_token
 from core.deadlines import DeadlineKind, next_pending
 from core.logs import about
 from core.models import MessageSnapshot
 from core.people import Contact
+from core.policy import Code
+from core.policy.record import case_code, code_in_force
+from core.policy.wording import appeal_promise
 from slackapp.blocks import report_form
 from slackapp.context import SlackContext
 from slackapp.intake import record_submission
@@ -38,12 +41,12 @@ def register(app: App, ctx: SlackContext) -> None:
     @app.shortcut(GLOBAL_SHORTCUT)
     def report_concern(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=report_form.report_modal())
+        client.views_open(trigger_id=body["trigger_id"], view=report_form.report_modal(_code(ctx)))
 
     @app.action("home_report")
     def report_from_home(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=report_form.report_modal())
+        client.views_open(trigger_id=body["trigger_id"], view=report_form.report_modal(_code(ctx)))
 
     @app.shortcut(MESSAGE_SHORTCUT)
     def report_message(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -54,14 +57,14 @@ def register(app: App, ctx: SlackContext) -> None:
             session.add(MessageSnapshot(token=token, reporter=body["user"]["id"], data=snapshot))
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=report_form.report_modal(snapshot, snapshot_token=token),
+            view=report_form.report_modal(_code(ctx), snapshot, snapshot_token=token),
         )
         add_permalink(ctx, client, token, snapshot)
 
     @app.view(report_form.CALLBACK_ID)
     def file_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         answers = report_form.read_answers(view["state"]["values"])
-        errors = report_form.validate(answers)
+        errors = report_form.validate(answers, _code(ctx))
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -119,7 +122,8 @@ def file_case(
     """Open the case for a stored submission and queue what the reporter and stewards hear."""
     settings = ctx.settings
     stewards_named = [u for u in answers.reported_users if ctx.stewards.is_steward(u)]
-    draft = build_draft(answers, user, dedupe_key, escalate=bool(stewards_named))
+    code = code_in_force(settings)
+    draft = build_draft(answers, user, dedupe_key, escalate=bool(stewards_named), code=code)
     case = open_case(session, draft, settings).case
     actions.exclude_stewards(session, case, stewards_named, "named in the report")
     if snapshot_token:
@@ -140,7 +144,7 @@ def file_case(
         code_name=case.code_name,
         danger=answers.danger,
         anonymous=answers.anonymous,
-        appeal_days=count_text(settings.appeal_days),
+        appeal_promise=appeal_promise(case_code(session, settings, case), settings),
         ack_due=human(due.due_at) if due and due.kind == DeadlineKind.ACKNOWLEDGEMENT else None,
     )
     log.info("report filed from Slack as %s", case.ref, extra=about(case.ref))
@@ -148,7 +152,7 @@ def file_case(
 
 
 def build_draft(
-    answers: report_form.ReportAnswers, user: str, dedupe_key: str, escalate: bool
+    answers: report_form.ReportAnswers, user: str, dedupe_key: str, escalate: bool, code: Code
 ) -> ReportDraft:
     involved: list[tuple[Role, Contact]] = []
     for role, users in (
@@ -160,6 +164,8 @@ def build_draft(
     data: dict[str, Any] = {}
     if answers.people_text:
         data["people_text"] = answers.people_text
+    if answers.answers:
+        data["questions"] = _answered(code, answers.answers)
     return ReportDraft(
         source=Source.SLACK,
         text=answers.what,
@@ -177,6 +183,19 @@ def build_draft(
         dedupe_key=dedupe_key,
         escalate=escalate,
     )
+
+
+def _code(ctx: SlackContext) -> Code:
+    return code_in_force(ctx.settings)
+
+
+def _answered(code: Code, answers: dict[str, str]) -> list[dict[str, str]]:
+    """The extra questions' answers with their wording, so the report reads on its own."""
+    return [
+        {"id": q.id, "label": q.label, "answer": answers[q.id]}
+        for q in code.questions
+        if answers.get(q.id)
+    ]
 
 
 def _metadata(raw: str | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from slackapp.emulator import SlackEmulator
+from slackapp.emulator.scopes import EVERY_SCOPE
 
 SECRET = "test-signing-secret"
 
@@ -239,7 +240,11 @@ def build_app(emu: SlackEmulator, secret: str, received: list[dict[str, Any]]) -
 
 @pytest.fixture
 def emu() -> Iterator[SlackEmulator]:
-    with SlackEmulator(signing_secret=SECRET) as emulator:
+    """An emulator whose app holds every scope, so each method can be tested on its own.
+
+    The scope checks themselves are tested in test_emulator_scopes.py.
+    """
+    with SlackEmulator(signing_secret=SECRET, scopes=EVERY_SCOPE) as emulator:
         yield emulator
 
 

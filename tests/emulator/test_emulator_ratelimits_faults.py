@@ -76,7 +76,7 @@ def test_fault_with_http_status(client: WebClient, emu: SlackEmulator) -> None:
     assert emu.state()["faults"] == {
         "views.publish": [{"error": None, "status": 503, "remaining": 1}]
     }
-    view = {"type": "home", "blocks": []}
+    view = {"type": "home", "blocks": [{"type": "divider"}]}
     with pytest.raises(SlackApiError) as info:
         client.views_publish(user_id="U_ALEX", view=view)
     assert info.value.response.status_code == 503

@@ -85,7 +85,11 @@ def test_a_decision_tells_both_sides_with_the_exact_deadline(db: Database, quiet
     [
         ("temporary_ban", {}, "needs an end date"),
         ("temporary_ban", {"ban_until": utcnow() - timedelta(days=1)}, "in the future"),
-        ("warning", {"ban_until": utcnow() + timedelta(days=1)}, "Only a temporary ban"),
+        (
+            "warning",
+            {"ban_until": utcnow() + timedelta(days=1)},
+            r"\(Warning, with the consequences of repeating it\) has no end date",
+        ),
         ("other", {}, "Describe the outcome"),
         ("exile", {}, "enforcement ladder"),
         ("warning", {"no_contact_until": utcnow() - timedelta(hours=1)}, "no-contact"),
