@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import iso
 from core.deadlines import next_pending
 from core.decisions import appeal_decision_for, latest_decision
-from core.models import Appeal, Attachment, Case, Decision
+from core.models import Appeal, Attachment, Case, Decision, MessageSnapshot
 from core.policy import Code
 from core.policy.record import case_code
 
@@ -37,9 +37,6 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
 
 def case_detail(session: Session, case: Case) -> dict[str, Any]:
     data = case_summary(session, case)
-    attachment_count = session.scalar(
-        select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id)
-    )
     data.update(
         {
             "flags": dict(case.flags or {}),
@@ -75,7 +72,8 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
                 }
                 for d in case.deadlines
             ],
-            "attachments": attachment_count,
+            "snapshot": snapshot_data(session, case),
+            "attachments": attachments_data(session, case),
             "decision": decision_data(session, case),
             "appeals": [appeal_data(a) for a in appeals_of(session, case)],
             "slack": {"channel": case.slack_channel, "thread_ts": case.slack_thread_ts},
@@ -83,6 +81,40 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
         }
     )
     return data
+
+
+def snapshot_data(session: Session, case: Case) -> dict[str, Any] | None:
+    """The reported message as it was when reported: evidence, so it is in the record."""
+    snapshot = session.scalars(
+        select(MessageSnapshot).where(MessageSnapshot.case_id == case.id).limit(1)
+    ).first()
+    if snapshot is None:
+        return None
+    return {**dict(snapshot.data or {}), "taken_at": iso(snapshot.created_at)}
+
+
+def attachments_data(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Every stored file, with what proves it unchanged (size and SHA-256), not its bytes."""
+    rows = session.scalars(
+        select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
+    )
+    return [
+        {
+            "filename": a.filename,
+            "original_filename": a.original_filename,
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "entry_index": _entry_index(case, a.entry_id),
+            "created_at": iso(a.created_at),
+        }
+        for a in rows
+    ]
+
+
+def _entry_index(case: Case, entry_id: int) -> int | None:
+    """Which of `entries` the file came with (its position in the export's list)."""
+    return next((i for i, e in enumerate(case.entries) if e.id == entry_id), None)
 
 
 def decision_data(session: Session, case: Case) -> dict[str, Any] | None:

@@ -174,12 +174,10 @@ class MailReference(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Attachment(Base):
-    __tablename__ = "attachments"
+class StoredFile:
+    """What every kept file has: a safe name, the sender's own name for it, its type,
+    size and SHA-256 (so that it can be shown unchanged), and its bytes."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
     filename: Mapped[str] = mapped_column(String(255))
     original_filename: Mapped[str | None] = mapped_column(String(1024))
     content_type: Mapped[str] = mapped_column(String(255))
@@ -187,6 +185,28 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The columns a held snapshot file hands on to the attachment made from it.
+STORED_FILE_COLUMNS = (
+    "filename",
+    "original_filename",
+    "content_type",
+    "size",
+    "sha256",
+    "content",
+    "created_at",
+)
+
+
+class Attachment(StoredFile, Base):
+    """A file kept as evidence on a case, tied to the entry it came with."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
 
     entry: Mapped[Entry] = relationship()
 
@@ -273,6 +293,16 @@ class MessageSnapshot(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SnapshotFile(StoredFile, Base):
+    """A file of a reported message, fetched when the report form opened (files get
+    deleted too). It becomes an attachment of the case when the report is filed."""
+
+    __tablename__ = "snapshot_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("message_snapshots.id"), index=True)
 
 
 class Decision(Base):

@@ -38,16 +38,24 @@ PORTS = {
 
 
 def settings_problems(
-    settings: Settings, *, serves_http: bool = False, socket_mode: bool = False
+    settings: Settings,
+    *,
+    serves_http: bool = False,
+    socket_mode: bool = False,
+    credentials: bool = True,
 ) -> list[str]:
     """Every problem with these settings, one line each; empty when they can run.
 
     `serves_http` is true for a process that receives Slack's signed requests
     (`steward web`, `steward run`); `socket_mode` for `steward web --socket-mode`,
-    which connects out with an app token and needs no signing secret.
+    which connects out with an app token and needs no signing secret (that
+    command itself asks for a missing app token, and Slack judges a wrong one).
+    `credentials=False` leaves the Slack tokens to a caller that asks Slack
+    about them (`steward doctor`).
     """
+    slack = _slack_problems(settings, serves_http, socket_mode) if credentials else []
     return [
-        *_slack_problems(settings, serves_http=serves_http, socket_mode=socket_mode),
+        *slack,
         *_channel_problems(settings),
         *_mail_problems(settings),
         *_deadline_problems(settings),
@@ -55,19 +63,9 @@ def settings_problems(
     ]
 
 
-def _slack_problems(settings: Settings, *, serves_http: bool, socket_mode: bool) -> list[str]:
+def _slack_problems(settings: Settings, serves_http: bool, socket_mode: bool) -> list[str]:
     problems: list[str] = []
     app_token = settings.slack_app_token
-    if app_token and not app_token.startswith("xapp-"):
-        problems.append(
-            "SLACK_APP_TOKEN must be an app-level token starting with xapp- "
-            "(Basic Information, App-Level Tokens, with the connections:write scope)"
-        )
-    if socket_mode and not app_token:
-        problems.append(
-            "steward web --socket-mode needs SLACK_APP_TOKEN "
-            "(an xapp- token from the app's Basic Information page)"
-        )
     if not settings.slack_bot_token:
         return problems
     if not settings.slack_bot_token.startswith("xoxb-"):

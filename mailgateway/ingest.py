@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from core import actions, appeals
 from core import cases as case_service
+from core.attachments import attachment_rows
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
 from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id, queue_email
@@ -490,20 +491,7 @@ def _evidence_rows(
         "sender_verified": parsed.auth.verified,
         "received_at": utcnow(),
     }
-    attachments = [
-        {
-            "case_id": case_id,
-            "entry_id": entry_id,
-            "filename": a.filename,
-            "original_filename": a.original_filename,
-            "content_type": a.content_type,
-            "size": len(a.content),
-            "sha256": hashlib.sha256(a.content).hexdigest(),
-            "content": a.content,
-            "created_at": utcnow(),
-        }
-        for a in parsed.attachments
-    ]
+    attachments = attachment_rows(case_id, entry_id, parsed.attachments)
     return message, attachments
 
 

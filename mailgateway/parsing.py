@@ -29,7 +29,7 @@ from html.parser import HTMLParser
 import mailparser
 from mailparser.exceptions import MailParserRecursionError
 
-from mailgateway.attachments import (
+from core.attachments import (
     AttachmentCandidate,
     ParsedAttachment,
     RefusedAttachment,

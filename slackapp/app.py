@@ -11,15 +11,24 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 
+from core.privacy import silence_below
 from slackapp.context import MeteredClient, SlackContext
 from slackapp.handlers import casework, conversation, decisions, reporting
 
 log = logging.getLogger(__name__)
 
+# Bolt (and the Socket Mode client, which logs every envelope it receives) writes
+# whole payloads, report text included, at DEBUG. Bolt sets each of its loggers'
+# level from the root logger's unless it is given a base logger, so it gets this
+# one, held at WARNING with a filter that a lowered level cannot undo.
+BOLT_LOGGER = "slack_bolt.steward"
+
 
 def build_app(ctx: SlackContext) -> App:
     settings = ctx.settings
+    silence_below(BOLT_LOGGER)
     app = App(
+        logger=logging.getLogger(BOLT_LOGGER),
         signing_secret=settings.slack_signing_secret,
         client=ctx.client,
         token_verification_enabled=False,

@@ -27,6 +27,7 @@ from core.logs import about
 from core.models import Submission
 from slackapp.blocks.report_form import ReportAnswers
 from slackapp.context import SlackContext
+from slackapp.files import Evidence, fetch_evidence
 
 log = logging.getLogger(__name__)
 
@@ -129,21 +130,23 @@ class SubmissionProcessor:
 
         opened = 0
         with self._lock:
-            for submission_id in self._pending_ids():
+            for submission_id, payload in self._pending():
                 self._wait_for_a_lull()
                 try:
+                    answers = ReportAnswers(**payload["answers"])
+                    evidence = self._evidence(answers, payload.get("snapshot"))
                     with self.ctx.db.session() as session:
                         row = session.get(Submission, submission_id)
                         if row is None or row.processed_at is not None:
                             continue
-                        payload = dict(row.payload)
                         row.case_id = file_case(
                             self.ctx,
                             session,
                             payload["user"],
-                            ReportAnswers(**payload["answers"]),
+                            answers,
                             row.key,
                             payload.get("snapshot"),
+                            evidence,
                         )
                         row.processed_at = utcnow()
                     opened += 1
@@ -152,16 +155,25 @@ class SubmissionProcessor:
                     self._failed(submission_id, exc)
         return opened
 
-    def _pending_ids(self) -> list[int]:
+    def _evidence(self, answers: ReportAnswers, snapshot_token: str | None) -> Evidence:
+        """Files are fetched before the case's transaction opens, never under its lock."""
+        from slackapp.handlers.reporting import wait_for_snapshot_files
+
+        if snapshot_token:
+            wait_for_snapshot_files(self.ctx, snapshot_token)
+        return fetch_evidence(self.ctx.client, self.ctx.settings, answers.files)
+
+    def _pending(self) -> list[tuple[int, dict[str, Any]]]:
+        """Waiting submissions with their forms: files can be fetched before each case's
+        transaction without reading the row twice."""
         with self.ctx.db.session() as session:
-            return list(
-                session.scalars(
-                    select(Submission.id)
-                    .where(Submission.processed_at.is_(None))
-                    .where(Submission.attempts < MAX_ATTEMPTS)
-                    .order_by(Submission.id)
-                )
+            rows = session.execute(
+                select(Submission.id, Submission.payload)
+                .where(Submission.processed_at.is_(None))
+                .where(Submission.attempts < MAX_ATTEMPTS)
+                .order_by(Submission.id)
             )
+            return [(row.id, dict(row.payload)) for row in rows]
 
     def _failed(self, submission_id: int, exc: Exception) -> None:
         log.exception(

@@ -21,6 +21,7 @@ from core.status import OPEN_STATUSES
 from slackapp.blocks.case_view import CaseReport, EntryLine, PersonLine
 from slackapp.blocks.home import HomeCase
 from slackapp.blocks.thread import RootFacts, StepLine
+from slackapp.files import size_text
 
 DEADLINE_LABELS = {
     "acknowledgement_due": "acknowledge",
@@ -113,8 +114,10 @@ def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
         for e in case.entries
     ]
     attachments = [
-        f"{a.filename} ({a.content_type}, {a.size} bytes)"
-        for a in session.scalars(select(Attachment).where(Attachment.case_id == case.id))
+        f"{a.filename} ({a.content_type}, {size_text(a.size)}, SHA-256 {a.sha256[:16]}…)"
+        for a in session.scalars(
+            select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
+        )
     ]
     return CaseReport(
         case_id=case.id,
@@ -151,6 +154,8 @@ def _entry_extra(data: dict) -> list[str]:
         extra.append(f"automatic mail: {data['automatic']}")
     if data.get("public_statement"):
         extra.append(f"public statement: {data['public_statement']}")
+    for refused in data.get("files_refused") or []:
+        extra.append(f"file not kept: {refused.get('name')} ({refused.get('reason')})")
     if data.get("defects"):
         extra.append(f"{len(data['defects'])} MIME defects recorded")
     return extra

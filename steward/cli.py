@@ -17,6 +17,7 @@ from core.policy.wording import describe
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
 from core.settings_check import settings_problems
+from slackapp.socketmode import SocketModeRefused
 from steward import runtime
 
 
@@ -192,10 +193,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
-    # The settings check has already asked for the signing secret or the app token.
-    if not settings.slack_bot_token:
+    missing = web_credentials_missing(settings, args.socket_mode)
+    if missing:
         print(
-            "steward web: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            f"steward web: set {' and '.join(missing)} "
             "(or use `steward run` for the built-in demo workspace)",
             file=sys.stderr,
         )
@@ -207,19 +208,41 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
     try:
         services.start(runtime.build_submission_processor(slack))
         if args.socket_mode:
+            try:
+                services.start(runtime.build_socket_mode(slack))
+            except SocketModeRefused as exc:
+                print(f"steward web: {exc}", file=sys.stderr)
+                return 2
             # Nothing listens for Slack; the web port still answers the health routes.
             health = runtime.build_health(db, settings)
             server = services.start(
                 runtime.build_health_server(health, settings, settings.web_port)
             )
-            print(f"Steward web over Socket Mode (health: {server.base_url}/readyz)", flush=True)
-            return runtime.run_socket_mode(slack)
-        web = services.start(runtime.build_web_server(slack))
-        print(f"Steward web: {web.events_url} (health: /healthz, /readyz, /metrics)", flush=True)
+            print(
+                "Steward web: connected to Slack over Socket Mode "
+                f"(health: {server.base_url}/readyz, metrics: {server.base_url}/metrics)",
+                flush=True,
+            )
+        else:
+            web = services.start(runtime.build_web_server(slack))
+            print(
+                f"Steward web: {web.events_url} (health: /healthz, /readyz, /metrics)", flush=True
+            )
         runtime.wait_for_signal()
     finally:
         services.stop()
     return 0
+
+
+def web_credentials_missing(settings: Settings, socket_mode: bool) -> list[str]:
+    """Over HTTP, Slack signs its requests; over Socket Mode, the app token opens the socket."""
+    needed = {
+        "SLACK_BOT_TOKEN": settings.slack_bot_token,
+        "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET": (
+            settings.slack_app_token if socket_mode else settings.slack_signing_secret
+        ),
+    }
+    return [name for name, value in needed.items() if not value]
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -67,8 +67,8 @@ def report(checks: list[Check], out: Callable[[str], None] = print) -> bool:
 
 
 def _settings(settings: Settings) -> list[Check]:
-    socket_mode = bool(settings.slack_app_token)
-    problems = settings_problems(settings, serves_http=True, socket_mode=socket_mode)
+    # The Slack credentials have checks of their own, which ask Slack.
+    problems = settings_problems(settings, credentials=False)
     if not problems:
         return [Check("settings", True, "no contradictions found")]
     # Each problem already names the setting and what to put there.
@@ -209,30 +209,36 @@ def _slack(settings: Settings) -> list[Check]:
         return [
             Check("slack", True, "no SLACK_BOT_TOKEN: `steward run` uses the built-in emulator")
         ]
+    checks = [_signing_secret(settings)]
+    if settings.slack_app_token:
+        checks.append(_app_token(settings))
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     try:
         identity = client.auth_test()
     except SlackApiError as exc:
         return [
+            *checks,
             Check(
                 "token",
                 False,
                 f"Slack refused the token ({exc.response.get('error')})",
                 "copy the Bot User OAuth Token (xoxb-) from OAuth & Permissions into "
                 "SLACK_BOT_TOKEN; reinstall the app if it was revoked",
-            )
+            ),
         ]
     except OSError as exc:
         return [
+            *checks,
             Check(
                 "token",
                 False,
                 f"cannot reach {settings.slack_api_url} ({type(exc).__name__})",
                 "check SLACK_API_URL and this machine's access to slack.com",
-            )
+            ),
         ]
     bot = identity.get("user_id", "")
     return [
+        *checks,
         Check("token", True, f"bot user {bot} in {identity.get('team')}"),
         _scopes(identity.headers),
         _channel(client, "staff channel", "STEWARD_STAFF_CHANNEL", settings.staff_channel, bot),
@@ -244,6 +250,37 @@ def _slack(settings: Settings) -> list[Check]:
             bot,
         ),
     ]
+
+
+def _signing_secret(settings: Settings) -> Check:
+    """Over HTTP Slack signs every request; over Socket Mode the app token stands in."""
+    if settings.slack_signing_secret:
+        return Check("signing secret", True, "set")
+    if settings.slack_app_token:
+        return Check("signing secret", True, "not set: `steward web --socket-mode` needs none")
+    return Check(
+        "signing secret",
+        False,
+        "SLACK_SIGNING_SECRET is missing",
+        "copy the Signing Secret from the app's Basic Information page into "
+        "SLACK_SIGNING_SECRET, or use Socket Mode with SLACK_APP_TOKEN",
+    )
+
+
+def _app_token(settings: Settings) -> Check:
+    """Asks Slack for a Socket Mode URL, as `steward web --socket-mode` will (it is not used)."""
+    client = WebClient(base_url=settings.slack_api_url, timeout=10)
+    try:
+        client.apps_connections_open(app_token=settings.slack_app_token)
+    except SlackApiError as exc:
+        return Check(
+            "app token",
+            False,
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')})",
+            "create an app-level token with connections:write under Basic Information, "
+            "and turn Socket Mode on",
+        )
+    return Check("app token", True, "Slack opens Socket Mode connections for it")
 
 
 def required_scopes(manifest: Path = MANIFEST) -> set[str]:

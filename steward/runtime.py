@@ -30,6 +30,7 @@ from slackapp.context import SlackContext, make_client
 from slackapp.delivery import SlackDeliverer
 from slackapp.emulator import SlackEmulator
 from slackapp.intake import SubmissionJournal, SubmissionProcessor
+from slackapp.socketmode import SocketModeService
 from slackapp.stewards import StewardDirectory
 from slackapp.web import WebServer, make_wsgi
 
@@ -113,13 +114,10 @@ def build_health_server(health: Health, settings: Settings, port: int) -> WebSer
     return WebServer(health.wsgi(), settings.web_host, port, threads=2)
 
 
-def run_socket_mode(slack: SlackContext) -> int:
-    """Serve the same app over Socket Mode, for workspaces that cannot expose a URL."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    # The settings check has already refused socket mode without an app token.
-    SocketModeHandler(build_app(slack), slack.settings.slack_app_token).start()
-    return 0
+def build_socket_mode(slack: SlackContext) -> SocketModeService:
+    """The same app over Socket Mode, for workspaces that cannot expose a URL."""
+    assert slack.settings.slack_app_token, "Socket Mode needs SLACK_APP_TOKEN"
+    return SocketModeService(build_app(slack), slack.settings.slack_app_token)
 
 
 def start_emulator(settings: Settings) -> tuple[SlackEmulator, Settings]:

@@ -15,6 +15,7 @@ from slackapp.blocks.common import (
     Block,
     actions,
     button,
+    clip,
     context,
     divider,
     escape,
@@ -94,10 +95,11 @@ def report_pages(report: CaseReport) -> list[list[Block]]:
         blocks.append(context(f"*{title}* · {entry.when}"))
         blocks += text_sections(entry.text)
         if entry.extra:
-            blocks.append(context(escape(" · ".join(entry.extra))[:2000]))
+            blocks.append(context(clip(" · ".join(entry.extra), 2000)))
     if report.attachments:
         blocks.append(divider())
-        blocks += sections("*Attachments*\n" + escape("\n".join(report.attachments)))
+        blocks.append(section(f"*Attachments* ({len(report.attachments)})"))
+        blocks += text_sections("\n".join(report.attachments))
     return group_blocks(blocks, json_size, PAGE_BYTES, PAGE_BLOCKS)
 
 
@@ -132,6 +134,12 @@ def _snapshot(snapshot: dict[str, Any]) -> list[Block]:
     ]
     if permalink:
         lines.append(f"<{permalink}|Open the message in Slack> (it may have changed since)")
+    files = [
+        str((f.get("name") if isinstance(f, dict) else f) or "a file")
+        for f in snapshot.get("files") or []
+    ]
+    if files:
+        lines.append(f"With files: {escape(', '.join(files))} (those kept are under *Attachments*)")
     blocks = [section("\n".join(lines))]
     blocks += text_sections(snapshot.get("text") or "")
     return blocks

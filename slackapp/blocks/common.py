@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,9 @@ def text(value: str, kind: str = "mrkdwn") -> dict[str, Any]:
 
 
 def plain(value: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": value, "emoji": True}
+    """A plain_text object; Slack reads `&`, `<` and `>` as entities there too, so the
+    value is escaped once (see `escape_plain`)."""
+    return {"type": "plain_text", "text": escape_plain(value), "emoji": True}
 
 
 def section(value: str, **extra: Any) -> Block:
@@ -57,9 +60,44 @@ def actions(block_id: str, *elements: Block) -> Block:
     return {"type": "actions", "block_id": block_id, "elements": list(elements)}
 
 
-def escape(value: str) -> str:
-    """Neutralise Slack's control characters so reported text cannot ping or link."""
+# A user or channel mention kept in the record as Slack wrote it (see slackapp/text.py).
+MENTION = re.compile(r"<@[UW][A-Z0-9_]+>|<#[CG][A-Z0-9_]+>")
+
+
+def _escape_all(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape(value: str, mentions: bool = True) -> str:
+    """Stored text as mrkdwn, escaped once: Slack's control characters cannot link or
+    ping, while a mention (`<@U123>`) still shows the person's name.
+
+    `mentions=False` shows mentions as typed, for messages where a name would notify
+    someone (a mention in a view or a modal notifies nobody).
+    """
+    if not mentions:
+        return _escape_all(value)
+    out, last = [], 0
+    for match in MENTION.finditer(value):
+        out += [_escape_all(value[last : match.start()]), match.group(0)]
+        last = match.end()
+    out.append(_escape_all(value[last:]))
+    return "".join(out)
+
+
+def escape_plain(value: str) -> str:
+    """Stored text for a plain_text object, escaped once (mentions cannot render there)."""
+    return _escape_all(value)
+
+
+def clip(value: str, limit: int, mentions: bool = True) -> str:
+    """Escaped text that fits in `limit` characters, cut before escaping so that no
+    entity or mention is broken in half."""
+    escaped = escape(value, mentions)
+    while len(escaped) > limit:
+        value = value[: max(0, len(value) - (len(escaped) - limit) - 1)]
+        escaped = escape(value, mentions) + "…"
+    return escaped
 
 
 def split_text(value: str, limit: int = SECTION_LIMIT) -> list[str]:
@@ -74,7 +112,7 @@ def split_text(value: str, limit: int = SECTION_LIMIT) -> list[str]:
         if cut < limit // 2:
             cut = rest.rfind(" ", 0, limit)
         if cut < limit // 2:
-            cut = limit
+            cut = _unbroken(rest, limit)
         pieces.append(rest[:cut])
         rest = rest[cut:]
     if rest or not pieces:
@@ -82,14 +120,25 @@ def split_text(value: str, limit: int = SECTION_LIMIT) -> list[str]:
     return pieces
 
 
+def _unbroken(value: str, cut: int) -> int:
+    """Move a hard cut back to the start of an entity (`&amp;`) or mention it would split."""
+    for opener, closer, reach in (("&", ";", 6), ("<", ">", 40)):
+        start = value.rfind(opener, max(0, cut - reach), cut)
+        if start > 0 and closer not in value[start:cut]:
+            return start
+    return cut
+
+
 def sections(mrkdwn: str) -> list[Block]:
     """Ready mrkdwn as as many sections as Slack's 3,000-character limit needs."""
     return [section(piece) for piece in split_text(mrkdwn)]
 
 
-def text_sections(value: str) -> list[Block]:
-    """Escaped text as as many sections as it needs (escaping can lengthen it)."""
-    return sections(escape(value or "_(empty)_"))
+def text_sections(value: str, mentions: bool = True) -> list[Block]:
+    """Stored text as as many sections as it needs (escaping can lengthen it)."""
+    if not value:
+        return [section("_(empty)_")]
+    return sections(escape(value, mentions))
 
 
 def modal(

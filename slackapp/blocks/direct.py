@@ -8,13 +8,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from slackapp.blocks.common import Block, actions, button, context, section, text_sections
+from slackapp.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    section,
+    text_sections,
+)
 
 EMERGENCY = (
     ":sos: If you or anyone else is in immediate danger, contact your local emergency "
     "services first (for example 112 in Europe or 911 in North America). The stewards "
     "have been alerted, but they cannot send help."
 )
+
+
+# Why a file was not kept, in the reporter's terms (codes from core/attachments.py).
+REFUSED_BECAUSE = {
+    "empty": "it is empty",
+    "too_large": "it is larger than the limit of {limit}",
+    "too_many": "only {count} files can be kept from one message",
+    "unavailable": "Steward could not fetch it from Slack; please try sending it again",
+    "no_case": "you have no open report to add it to",
+}
 
 
 def direct_message(payload: dict[str, Any]) -> tuple[str, list[Block]]:
@@ -40,10 +59,25 @@ def _report_received(_text: str | None, d: dict[str, Any]) -> tuple[str, list[Bl
         "• When the stewards decide, you will hear the outcome here. "
         + str(d.get("appeal_promise") or ""),
     ]
-    blocks = [section("\n".join(lines))]
+    blocks = [section("\n".join(lines)), *files_blocks(d)]
     if d.get("danger"):
         blocks.insert(0, section(EMERGENCY))
     return fallback, blocks
+
+
+def files_blocks(d: dict[str, Any]) -> list[Block]:
+    """What became of the files someone sent: kept as evidence, or refused and why."""
+    kept, refused = d.get("files_kept") or [], d.get("files_refused") or []
+    lines = []
+    if kept:
+        lines.append(
+            f"*Kept as evidence ({len(kept)}):* " + ", ".join(escape(name) for name in kept)
+        )
+    for item in refused:
+        reason = REFUSED_BECAUSE.get(item.get("reason"), "it could not be kept")
+        reason = reason.format(limit=d.get("limit", "the limit"), count=d.get("count", ""))
+        lines.append(f"*Not kept:* {escape(str(item.get('name') or 'a file'))}, because {reason}.")
+    return [section("\n".join(lines))] if lines else []
 
 
 def _relay(text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
@@ -58,15 +92,17 @@ def _relay(text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
 
 def _message_added(_text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
     line = f"Added to {d.get('ref', 'your report')}. The stewards have been told."
-    return line, [context(line)]
+    if d.get("files_refused") and not d.get("files_kept"):
+        line = f"Your message was added to {d.get('ref', 'your report')}, but not its files."
+    return line, [context(line), *files_blocks(d)]
 
 
-def _no_open_case(_text: str | None, _d: dict[str, Any]) -> tuple[str, list[Block]]:
+def _no_open_case(_text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
     line = (
         "You have no open report with the stewards. To report something, use the "
         "*Report a conduct concern* shortcut, or *Report this message* on a message."
     )
-    return line, [section(line)]
+    return line, [section(line), *files_blocks(d)]
 
 
 def _plain_text(text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
@@ -80,7 +116,7 @@ def _plain_text(text: str | None, d: dict[str, Any]) -> tuple[str, list[Block]]:
                 button("Appeal this decision", "case_appeal", str(d["case_id"])),
             )
         )
-    return body.split("\n", 1)[0][:150] or "A message from the stewards", blocks
+    return clip(body.split("\n", 1)[0], 150) or "A message from the stewards", blocks
 
 
 BUILDERS = {

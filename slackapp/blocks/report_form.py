@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.policy import CONTACT_PREFERENCES, Code, Option
-from slackapp.blocks.common import Block, context, escape, modal, plain, section
+from slackapp.blocks.common import Block, clip, context, escape, modal, plain, section
+from slackapp.files import file_refs, size_text
 
 CALLBACK_ID = "report_form"
 LIMITS = {"what": 3000, "when": 200, "where": 200, "people_text": 1000, "email": 254}
@@ -50,8 +51,30 @@ def _text_input(multiline: bool = False, placeholder: str | None = None) -> Bloc
     return element
 
 
-def _users() -> Block:
-    return {"type": "multi_users_select", "placeholder": plain("Choose people")}
+def _users(initial: list[str] | None = None) -> Block:
+    element: Block = {"type": "multi_users_select", "placeholder": plain("Choose people")}
+    if initial:
+        element["initial_users"] = initial
+    return element
+
+
+def reported_author(snapshot: dict[str, Any] | None) -> list[str]:
+    """The reported message's author, suggested as the reported person (a member, not an
+    app); the reporter can remove them before sending."""
+    if not snapshot or snapshot.get("bot_id") or not snapshot.get("user"):
+        return []
+    return [snapshot["user"]]
+
+
+def _evidence(max_files: int, max_bytes: int) -> Block:
+    """Slack's file input: screenshots are the most common evidence in a chat community."""
+    most = max(1, min(10, max_files))
+    return _input(
+        "evidence",
+        "Screenshots or other files",
+        {"type": "file_input", "max_files": most},
+        hint=f"Up to {most} files of {size_text(max_bytes)} each. Only the stewards see them.",
+    )
 
 
 def _urgency(danger_first: bool) -> Block:
@@ -82,7 +105,12 @@ def _questions(code: Code) -> list[Block]:
 
 
 def report_modal(
-    code: Code, snapshot: dict[str, Any] | None = None, snapshot_token: str | None = None
+    code: Code,
+    snapshot: dict[str, Any] | None = None,
+    snapshot_token: str | None = None,
+    *,
+    max_files: int = 10,
+    max_bytes: int = 5 * 1024 * 1024,
 ) -> Block:
     blocks: list[Block] = [
         section(
@@ -108,9 +136,10 @@ def report_modal(
             {"type": "static_select", "options": _options(categories)},
         ),
         *_questions(code),
+        _evidence(max_files, max_bytes),
         _input("when", "When did it happen?", _text_input(placeholder="e.g. Tuesday evening")),
         _input("where", "Where did it happen?", _text_input(placeholder="a channel, event, DM...")),
-        _input("reported_users", "Who are you reporting?", _users()),
+        _input("reported_users", "Who are you reporting?", _users(reported_author(snapshot))),
         _input("affected_users", "Who was affected?", _users()),
         _input("witness_users", "Did anyone else see it?", _users()),
         _input(
@@ -161,12 +190,22 @@ def report_modal(
 def snapshot_blocks(snapshot: dict[str, Any]) -> list[Block]:
     """The reported message as it was, shown back to the reporter in the form."""
     author = snapshot.get("user") or snapshot.get("bot_id") or "someone"
-    channel = snapshot.get("channel_name") or snapshot.get("channel") or "a conversation"
-    excerpt = escape(snapshot.get("text") or "")[:2500]
-    return [
+    channel = escape(snapshot.get("channel_name") or snapshot.get("channel") or "a conversation")
+    excerpt = clip(snapshot.get("text") or "", 2500)
+    blocks = [
         context(f"You are reporting a message by <@{author}> in {channel}:"),
         section(f">{excerpt}" if excerpt else "_(the message has no text)_"),
     ]
+    names = [str(f.get("name") or "a file") for f in snapshot.get("files") or []]
+    if names:
+        listed = clip(", ".join(names), 1800)
+        blocks.append(
+            context(
+                f"With {len(names)} file(s): {listed}. "
+                "Steward keeps a copy where it can, and tells you which."
+            )
+        )
+    return blocks
 
 
 @dataclass
@@ -185,6 +224,7 @@ class ReportAnswers:
     contact: str = "slack_dm"
     email: str | None = None
     answers: dict[str, str] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
@@ -221,6 +261,7 @@ def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
             for block_id in values
             if block_id.startswith(QUESTION_PREFIX) and (answer := text_of(block_id))
         },
+        files=file_refs(field_of("evidence").get("files")),
     )
 
 

@@ -182,7 +182,7 @@ def notice_blocks(
     """The line, and with full disclosure the whole text: the caller posts it in parts."""
     blocks = [section(line)]
     if disclosed_text:
-        blocks += text_sections(disclosed_text)
+        blocks += text_sections(disclosed_text, mentions=False)
     if snooze_deadline is not None:
         value = str(snooze_deadline)
         blocks.append(

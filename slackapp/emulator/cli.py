@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  State:       {emulator.control_url}state", flush=True)
     print(f"  App URL:     {emulator.app_url or '(not set; POST /_emulator/config)'}", flush=True)
     print(f"  Bot token:   {emulator.bot_token}", flush=True)
+    print(f"  App token:   {emulator.app_token} (Socket Mode)", flush=True)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -113,6 +113,29 @@ class EmulatorClient:
         body = {"user": user, "channel": channel, "text": text, "thread_ts": thread_ts}
         return self._request("POST", "post", body)
 
+    def upload(
+        self,
+        user: str,
+        filename: str,
+        content: str | None = None,
+        content_base64: str | None = None,
+        mimetype: str | None = None,
+        channel: str | None = None,
+        text: str | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "user": user,
+            "filename": filename,
+            "content": content,
+            "content_base64": content_base64,
+            "mimetype": mimetype,
+            "channel": channel,
+            "text": text,
+            "thread_ts": thread_ts,
+        }
+        return self._request("POST", "upload", body)
+
     def open_home(self, user: str, wait: float | None = None) -> dict[str, Any]:
         return self._request("POST", "open_home", {"user": user, "wait": wait})
 

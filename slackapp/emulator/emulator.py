@@ -1,4 +1,4 @@
-"""``SlackEmulator``: the workspace, the Web API and the control API on one port.
+"""``SlackEmulator``: the workspace, the Web API, the control API and Socket Mode on one port.
 
 It runs in process (``with SlackEmulator() as emu:``) on a free loopback port,
 or standalone through ``main``. Its Python methods are the control API itself:
@@ -17,6 +17,7 @@ from .interactions import ControlError, Controller
 from .limits import Faults, RateLimiter
 from .scopes import resolve_scopes
 from .server import EmulatorHTTPServer
+from .socketmode import EVENT_RETRY_DELAYS, SocketModeHub
 from .viewer import Viewer
 from .webapi import WebApi
 from .workspace import Workspace
@@ -36,6 +37,8 @@ class SlackEmulator:
         ack_timeout: seconds the app has to answer a request (Slack: 3).
         echo_bot_messages: also send the app ``message`` events for its own posts,
             with ``bot_id`` set, as Slack does. Off by default.
+        event_retry_delays: seconds before each redelivery of an event that a
+            Socket Mode app did not acknowledge (Slack: about 0, 60 and 300).
         scopes: the app's bot scopes, or the path of an app manifest to read them
             from; None reads Steward's manifest.yml. Methods outside them answer
             ``missing_scope``.
@@ -51,6 +54,7 @@ class SlackEmulator:
         trigger_ttl: float = 3.0,
         ack_timeout: float = 3.0,
         echo_bot_messages: bool = False,
+        event_retry_delays: tuple[float, ...] = EVENT_RETRY_DELAYS,
         scopes: Iterable[str] | str | Path | None = None,
     ) -> None:
         self.host = host
@@ -63,6 +67,10 @@ class SlackEmulator:
         self.controller.app_url = app_url
         self.controller.ack_timeout = ack_timeout
         self.controller.echo_bot_messages = echo_bot_messages
+        self.socket_mode = SocketModeHub(
+            self.workspace, self.workspace.record_delivery, tuple(event_retry_delays)
+        )
+        self.controller.socket_mode = self.socket_mode
         self.webapi = WebApi(
             self.workspace,
             self._faults,
@@ -70,6 +78,9 @@ class SlackEmulator:
             base_url=lambda: self.url,
             on_bot_message=self.controller.echo_bot_message,
             scopes=resolve_scopes(scopes),
+        )
+        self.webapi.methods["apps.connections.open"] = lambda _params: (
+            self.socket_mode.open_connection(self.url)
         )
         self.viewer = Viewer(self.workspace)
         self._server: EmulatorHTTPServer | None = None
@@ -81,7 +92,11 @@ class SlackEmulator:
         if self._server is not None:
             return self
         self._server = EmulatorHTTPServer(
-            (self.host, self.port), self.webapi, self.controller, self._control_ops()
+            (self.host, self.port),
+            self.webapi,
+            self.controller,
+            self._control_ops(),
+            self.socket_mode,
         )
         self._server.viewer = self.viewer
         self.port = self._server.server_address[1]
@@ -97,6 +112,7 @@ class SlackEmulator:
     def stop(self) -> None:
         if self._server is None:
             return
+        self.socket_mode.close()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -139,6 +155,11 @@ class SlackEmulator:
         return self.workspace.bot["token"]
 
     @property
+    def app_token(self) -> str:
+        """The app-level token (``xapp-``) that ``apps.connections.open`` takes."""
+        return self.workspace.bot["app_token"]
+
+    @property
     def bot_user_id(self) -> str:
         return self.workspace.bot["user_id"]
 
@@ -176,6 +197,7 @@ class SlackEmulator:
             "submit": self.submit,
             "click": self.click,
             "post": self.post,
+            "upload": self.upload,
             "open_home": self.open_home,
             "faults": self.faults,
             "rate_limit": self.rate_limit,
@@ -188,6 +210,7 @@ class SlackEmulator:
         state["app_url"] = self.app_url
         state["faults"] = self._faults.pending()
         state["rate_limits"] = self._rate_limiter.rates()
+        state["socket_mode"] = self.socket_mode.state()
         return state
 
     def global_shortcut(
@@ -233,6 +256,21 @@ class SlackEmulator:
         self, user: str, channel: str, text: str, thread_ts: str | None = None
     ) -> dict[str, Any]:
         return self.controller.post(user, channel, text, thread_ts)
+
+    def upload(
+        self,
+        user: str,
+        filename: str,
+        content: str | None = None,
+        content_base64: str | None = None,
+        mimetype: str | None = None,
+        channel: str | None = None,
+        text: str | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        return self.controller.upload(
+            user, filename, content, content_base64, mimetype, channel, text, thread_ts
+        )
 
     def open_home(self, user: str, wait: float | None = None) -> dict[str, Any]:
         return self.controller.open_home(user, wait)

@@ -2,7 +2,8 @@
 
 Each action (a shortcut, a modal submission, a button click, a message, opening
 App Home) builds Slack's own payload, sends it as a signed HTTP POST to the
-app's URL, and reports what the app answered. Slack's follow-through is applied
+app's URL (or as an envelope on the app's Socket Mode connection, when it has
+one), and reports what the app answered. Slack's follow-through is applied
 too: a ``view_submission`` answer closes, updates, pushes or keeps the modal,
 and a trigger_id handed to the app can be waited on, so a test sees the modal
 that the app opened in response without polling.
@@ -10,6 +11,7 @@ that the app opened in response without polling.
 
 from __future__ import annotations
 
+import base64
 import copy
 import secrets
 import threading
@@ -20,12 +22,44 @@ from typing import Any
 
 from .blockkit import BlockKitError, find_element, validate_message_blocks, validate_view
 from .signing import AppAnswer, post_event, post_interaction
-from .workspace import SlackError, Workspace
+from .socketmode import SocketModeHub
+from .workspace import SlackError, Workspace, rich_text_elements, wire_text
 
 VERIFICATION_TOKEN = "emulator-verification-token"
 RESPONSE_URL_TTL = 30 * 60
 RESPONSE_URL_USES = 5
 SELECT_TYPES = ("static_select", "external_select", "overflow", "radio_buttons")
+
+
+# How each input element's initial value appears in state.values when nobody changed it.
+INITIAL_STATE = {
+    "initial_value": "value",
+    "initial_users": "selected_users",
+    "initial_user": "selected_user",
+    "initial_option": "selected_option",
+    "initial_options": "selected_options",
+    "initial_date": "selected_date",
+    "initial_conversation": "selected_conversation",
+    "initial_conversations": "selected_conversations",
+    "initial_channel": "selected_channel",
+    "initial_channels": "selected_channels",
+}
+
+
+def initial_values(view: dict[str, Any]) -> dict[str, Any]:
+    """The state Slack reports for inputs left as the app filled them in: a submission
+    carries the initial value of every input the user did not touch."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        element = block.get("element") if isinstance(block, dict) else None
+        if not isinstance(element, dict) or block.get("type") != "input":
+            continue
+        state = {
+            INITIAL_STATE[k]: copy.deepcopy(v) for k, v in element.items() if k in INITIAL_STATE
+        }
+        if state and block.get("block_id") and element.get("action_id"):
+            values[block["block_id"]] = {element["action_id"]: {"type": element["type"], **state}}
+    return values
 
 
 class ControlError(Exception):
@@ -51,6 +85,7 @@ class Controller:
         self.signing_secret = ""
         self.ack_timeout = 3.0
         self.echo_bot_messages = False
+        self.socket_mode: SocketModeHub | None = None
 
     # -- shared pieces -----------------------------------------------------------------
 
@@ -101,12 +136,29 @@ class Controller:
             }
         return f"{self.base_url()}/actions/{self.ws.team['id']}/{int(time.time())}/{key}"
 
+    def _connected_socket(self) -> SocketModeHub | None:
+        """A connected Socket Mode app gets everything on its socket instead of over HTTP."""
+        hub = self.socket_mode
+        return hub if hub is not None and hub.connected else None
+
+    def _app_reachable(self) -> bool:
+        return bool(self.app_url) or self._connected_socket() is not None
+
+    def _deliver(
+        self, socket_type: str, body: dict[str, Any], post: Callable[..., AppAnswer]
+    ) -> tuple[AppAnswer, str]:
+        """Over the Socket Mode connection if there is one, else a signed POST to app_url."""
+        hub = self._connected_socket()
+        if hub is not None:
+            return hub.deliver(socket_type, body, self.ack_timeout), "socket_mode"
+        return post(self._require_app(), body, self.signing_secret, self.ack_timeout), "http"
+
     def _require_app(self) -> str:
         if not self.app_url:
             raise ControlError(409, "no_app_url", "set app_url (the app's /slack/events URL)")
         return self.app_url
 
-    def _record(self, kind: str, detail: str, answer: AppAnswer) -> None:
+    def _record(self, kind: str, detail: str, answer: AppAnswer, transport: str) -> None:
         self.ws.record_delivery(
             {
                 "kind": kind,
@@ -115,14 +167,13 @@ class Controller:
                 "status": answer.status,
                 "elapsed_ms": answer.elapsed_ms,
                 "error": answer.error,
+                "transport": transport,
             }
         )
 
     def _send_interaction(self, payload: dict[str, Any], detail: str) -> AppAnswer:
-        answer = post_interaction(
-            self._require_app(), payload, self.signing_secret, self.ack_timeout
-        )
-        self._record(payload["type"], detail, answer)
+        answer, transport = self._deliver("interactive", payload, post_interaction)
+        self._record(payload["type"], detail, answer, transport)
         return answer
 
     def _envelope(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -150,10 +201,8 @@ class Controller:
         }
 
     def _send_event(self, event: dict[str, Any]) -> AppAnswer:
-        answer = post_event(
-            self._require_app(), self._envelope(event), self.signing_secret, self.ack_timeout
-        )
-        self._record("event_callback", event["type"], answer)
+        answer, transport = self._deliver("events_api", self._envelope(event), post_event)
+        self._record("event_callback", event["type"], answer, transport)
         return answer
 
     def _wait_for_trigger(self, trigger_id: str, wait: float) -> list[dict[str, Any]]:
@@ -265,6 +314,25 @@ class Controller:
                         400, "invalid_values", f"{block_id}.{action_id} needs a type"
                     )
 
+    def _with_files(self, user: str, values: dict[str, Any]) -> dict[str, Any]:
+        """A file input's state carries full file objects, as Slack sends them; the files
+        become readable by the app once the form is submitted. Tests may give ids only."""
+        values = copy.deepcopy(values)
+        for actions in values.values():
+            for state in actions.values():
+                if state.get("type") != "file_input":
+                    continue
+                objects = []
+                for item in state.get("files") or []:
+                    file_id = item.get("id") if isinstance(item, dict) else item
+                    record = self.ws.files.get(file_id) if isinstance(file_id, str) else None
+                    if record is None or record["user"] != user:
+                        raise ControlError(400, "file_not_found", f"{user} has no file {file_id!r}")
+                    record["app_access"] = True
+                    objects.append(self.ws.file_object(record, self.base_url()))
+                state["files"] = objects
+        return values
+
     def submit(
         self, user: str, view_id: str, values: Any = None, wait: float | None = None
     ) -> dict[str, Any]:
@@ -276,6 +344,7 @@ class Controller:
             if record["view"]["type"] != "modal":
                 raise ControlError(409, "not_a_modal", "only modals can be submitted")
             self._check_values(record["view"], values)
+            values = {**initial_values(record["view"]), **self._with_files(user, values)}
             record["view"]["state"] = {"values": copy.deepcopy(values)}
             view = copy.deepcopy(record["view"])
         trigger_id = self.ws.issue_trigger(user, "view_submission")
@@ -475,9 +544,70 @@ class Controller:
     ) -> dict[str, Any]:
         """A user's message, stored and delivered as a ``message`` event if the bot can see it.
 
-        ``channel`` may be the bot's user ID, meaning the user's DM with the bot.
+        ``channel`` may be the bot's user ID, meaning the user's DM with the bot. ``text``
+        is what the user typed; it is stored and delivered escaped, as Slack does.
         """
         self._user(user)
+        return self._user_message(user, channel, thread_ts, self._typed(text))
+
+    def upload(
+        self,
+        user: str,
+        filename: str,
+        content: str | None = None,
+        content_base64: str | None = None,
+        mimetype: str | None = None,
+        channel: str | None = None,
+        text: str | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        """A user uploads a file. With ``channel`` it is shared there as a ``file_share``
+        message (delivered like ``post``); without, it waits to be added to a modal's file
+        input (give its id in ``submit``'s values)."""
+        self._user(user)
+        if not isinstance(filename, str) or not filename:
+            raise ControlError(400, "invalid_arguments", "filename is required")
+        try:
+            data = (
+                base64.b64decode(content_base64, validate=True)
+                if content_base64 is not None
+                else (content or "").encode("utf-8")
+            )
+        except (ValueError, TypeError):
+            raise ControlError(400, "invalid_arguments", "content_base64 is not base64") from None
+        record = self.ws.add_file(user, filename, data, mimetype)
+        if channel is None:
+            return {"ok": True, "file": self.ws.file_object(record, self.base_url())}
+        fields: dict[str, Any] = {"subtype": "file_share", "upload": True, "display_as_bot": False}
+        fields.update(self._typed(text) if text else {"text": ""})
+        result = self._user_message(user, channel, thread_ts, fields, files=[record])
+        return {**result, "file": result["message"]["files"][0]}
+
+    @staticmethod
+    def _typed(text: str) -> dict[str, Any]:
+        """The fields Slack adds to a message typed in its client."""
+        return {
+            "text": wire_text(text),
+            "client_msg_id": str(uuid.uuid4()),
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": secrets.token_urlsafe(3),
+                    "elements": [
+                        {"type": "rich_text_section", "elements": rich_text_elements(text)}
+                    ],
+                }
+            ],
+        }
+
+    def _user_message(
+        self,
+        user: str,
+        channel: str,
+        thread_ts: str | None,
+        fields: dict[str, Any],
+        files: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         if channel == self.ws.bot["user_id"]:
             channel = self.ws.open_dm(user)[0]["id"]
         with self.ws.lock:
@@ -486,27 +616,14 @@ class Controller:
                 raise ControlError(403, "not_in_channel", f"{user} is not in {channel}")
             if chan["is_archived"]:
                 raise ControlError(409, "is_archived", f"{channel} is archived")
-            message: dict[str, Any] = {
-                "type": "message",
-                "user": user,
-                "text": text,
-                "client_msg_id": str(uuid.uuid4()),
-                "blocks": [
-                    {
-                        "type": "rich_text",
-                        "block_id": secrets.token_urlsafe(3),
-                        "elements": [
-                            {
-                                "type": "rich_text_section",
-                                "elements": [{"type": "text", "text": text}],
-                            }
-                        ],
-                    }
-                ],
-            }
+            message: dict[str, Any] = {"type": "message", "user": user, **fields}
             if thread_ts:
                 self._message(chan, thread_ts)
                 message["thread_ts"] = thread_ts
+            for record in files or []:
+                record["channels"].append(chan["id"])
+            if files:
+                message["files"] = [self.ws.file_object(r, self.base_url()) for r in files]
             stored = self.ws.add_message(chan, message)
             event = self._message_event(chan, stored)
             bot_sees = self.ws.bot["user_id"] in chan["members"]
@@ -517,7 +634,7 @@ class Controller:
             "message": copy.deepcopy(event),
             "delivered": False,
         }
-        if bot_sees and self.app_url:
+        if bot_sees and self._app_reachable():
             answer = self._send_event(event)
             result.update(answer.as_dict())
             result["delivered"] = answer.status is not None
@@ -536,7 +653,7 @@ class Controller:
 
     def echo_bot_message(self, channel: dict[str, Any], rendered: dict[str, Any]) -> None:
         """Slack also sends the bot its own messages (with bot_id); optional here."""
-        if not (self.echo_bot_messages and self.app_url):
+        if not (self.echo_bot_messages and self._app_reachable()):
             return
         event = {
             **rendered,

@@ -38,7 +38,11 @@ METHOD_SCOPES: dict[str, str | None] = {
     "reactions.add": "reactions:write",
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
+    "files.info": "files:read",
 }
+
+# What a url_private download needs, like files.info.
+DOWNLOAD_SCOPE = "files:read"
 
 # Methods whose scope is chosen by the conversation's kind.
 CONVERSATION_SCOPES: dict[str, dict[str, str]] = {

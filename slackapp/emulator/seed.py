@@ -24,6 +24,7 @@ DEFAULT_BOT = {
     "name": "steward",
     "real_name": "Steward",
     "token": "xoxb-steward-emulator",
+    "app_token": "xapp-1-A_STEWARD-emulator",
 }
 
 

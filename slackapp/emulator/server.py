@@ -4,6 +4,8 @@ It is a stdlib ``ThreadingHTTPServer`` with daemon threads: the app calls back
 into the Web API while the emulator is still waiting for the app's answer to an
 interaction, and benchmarks fire dozens of concurrent calls, so every request
 gets its own thread and the listen backlog is raised well above the default 5.
+A Socket Mode connection (``GET /link/`` with a WebSocket upgrade) keeps its
+request thread for as long as it is open (see ``socketmode.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .interactions import ControlError, Controller
+from .scopes import DOWNLOAD_SCOPE
+from .socketmode import SocketModeHub
 from .viewer import Viewer
 from .webapi import WebApi
 
@@ -39,10 +43,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         webapi: WebApi,
         controller: Controller,
         control_ops: dict[str, ControlOp],
+        socket_mode: SocketModeHub | None = None,
     ) -> None:
         self.webapi = webapi
         self.controller = controller
         self.control_ops = control_ops
+        self.socket_mode = socket_mode
         super().__init__(address, EmulatorRequestHandler)
 
 
@@ -120,11 +126,15 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         try:
             if parts[:1] == ["api"] and len(parts) == 2:
                 self._web_api(parts[1], url.query, raw)
+            elif parts[:1] == ["files-pri"] and len(parts) >= 3 and verb == "GET":
+                self._download("/".join(parts[1:]))
             elif parts[:2] == ["upload", "v1"] and len(parts) == 3 and verb == "POST":
                 self._upload(parts[2], raw)
             elif parts[:1] == ["actions"] and len(parts) == 4 and verb == "POST":
                 status, body = self.server.controller.respond(parts[3], self._json_body(raw))
                 self._send(status, body)
+            elif parts == ["link"] and verb == "GET" and self.server.socket_mode is not None:
+                self._socket_mode(url.query)
             elif parts[:1] == ["_emulator"] and len(parts) == 2:
                 self._control(verb, parts[1], raw)
             elif self.server.viewer is not None and self.server.viewer.serves(verb, parts):
@@ -168,11 +178,34 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         answer = self.server.webapi.call(method, values, bearer, is_json)
         self._send(answer.status, answer.body, answer.headers)
 
+    def _socket_mode(self, query: str) -> None:
+        """Hand the connection to Socket Mode; it is a WebSocket from here on."""
+        assert self.server.socket_mode is not None
+        head = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
+        raw_request = self.raw_requestline + head.encode("latin-1") + b"\r\n"
+        self.close_connection = True
+        self.server.socket_mode.accept(self.connection, raw_request, query)
+
     def _upload(self, key: str, raw: bytes) -> None:
         if self.server.webapi.receive_upload(key, raw):
             self._send(200, f"OK - {len(raw)}")
         else:
             self._send(404, "Not Found")
+
+    def _download(self, path: str) -> None:
+        """``url_private`` and ``url_private_download``: bytes for the bot token only."""
+        auth = self.headers.get("Authorization", "")
+        bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        webapi = self.server.webapi
+        if bearer == webapi.ws.bot["token"] and not webapi.grants(DOWNLOAD_SCOPE):
+            status, data, content_type = 403, b"missing_scope", "text/plain"
+        else:
+            status, data, content_type = webapi.ws.download(path, bearer)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _control(self, verb: str, name: str, raw: bytes) -> None:
         op = self.server.control_ops.get(name)

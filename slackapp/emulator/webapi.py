@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,7 @@ from .blockkit import (
 )
 from .limits import Faults, RateLimiter
 from .scopes import CONVERSATION_SCOPES, METHOD_SCOPES, conversation_kind
+from .socketmode import APP_LEVEL_METHODS, connection_token_error
 from .workspace import SlackError, Workspace
 
 MAX_VIEW_STACK = 3
@@ -218,6 +218,7 @@ class WebApi:
             "reactions.add": self.reactions_add,
             "files.getUploadURLExternal": self.files_get_upload_url_external,
             "files.completeUploadExternal": self.files_complete_upload_external,
+            "files.info": self.files_info,
         }
 
     # -- pipeline ----------------------------------------------------------------------
@@ -242,8 +243,9 @@ class WebApi:
             token = params.text("token")
         if not token:
             return ApiResponse(200, {"ok": False, "error": "not_authed"})
-        if token != self.ws.bot["token"]:
-            return ApiResponse(200, {"ok": False, "error": "invalid_auth"})
+        refusal = connection_token_error(self.ws.bot, token, method in APP_LEVEL_METHODS)
+        if refusal is not None:
+            return ApiResponse(200, refusal.body())
         refused = self._missing_scope(method, params)
         if refused is not None:
             return ApiResponse(200, refused)
@@ -265,6 +267,10 @@ class WebApi:
         if method in RECORDED_METHODS:
             record(method, params)
         return ApiResponse(200, {"ok": True, **body}, self._scope_header())
+
+    def grants(self, scope: str) -> bool:
+        """Whether the app holds ``scope`` (every scope when none were configured)."""
+        return self.scopes is None or scope in self.scopes
 
     def _missing_scope(self, method: str, params: Params) -> dict[str, Any] | None:
         """Slack's ``missing_scope`` answer when the app lacks what the method needs."""
@@ -619,24 +625,21 @@ class WebApi:
         length = params.text("length")
         if not filename or not length or not length.isdigit():
             raise SlackError("invalid_arguments", ["[ERROR] filename and length are required"])
-        file_id = self.ws.new_id("F")
-        key = secrets.token_urlsafe(12)
-        self.ws.files[file_id] = {
-            "id": file_id,
-            "name": filename,
-            "title": filename,
-            "alt_txt": params.text("alt_txt") or "",
-            "declared_length": int(length),
-            "size": 0,
-            "uploaded": False,
-            "completed": False,
-            "upload_key": key,
-            "user": self.ws.bot["user_id"],
-            "created": int(time.time()),
-            "channels": [],
-            "content": None,
+        record = self.ws.add_file(self.ws.bot["user_id"], filename, None)
+        record.update(alt_txt=params.text("alt_txt") or "", declared_length=int(length))
+        key = record["upload_key"]
+        return {"upload_url": f"{self.base_url()}/upload/v1/{key}", "file_id": record["id"]}
+
+    def files_info(self, params: Params) -> dict[str, Any]:
+        """A file the bot may see; any other is ``file_not_found``, as in Slack."""
+        record = self.ws.files.get(params.text("file") or "")
+        if record is None or not record["completed"] or not self.ws.bot_can_see(record):
+            raise SlackError("file_not_found")
+        return {
+            "file": self.ws.file_object(record, self.base_url()),
+            "comments": [],
+            "response_metadata": {"next_cursor": ""},
         }
-        return {"upload_url": f"{self.base_url()}/upload/v1/{key}", "file_id": file_id}
 
     def receive_upload(self, key: str, content: bytes) -> bool:
         """Store bytes POSTed to an upload URL that files.getUploadURLExternal handed out."""
@@ -683,15 +686,4 @@ class WebApi:
         return {"files": shared}
 
     def _file_object(self, record: dict[str, Any]) -> dict[str, Any]:
-        url = f"https://files.slack.com/files-pri/{self.ws.team['id']}-{record['id']}"
-        return {
-            "id": record["id"],
-            "name": record["name"],
-            "title": record["title"],
-            "size": record["size"],
-            "user": record["user"],
-            "created": record["created"],
-            "channels": list(record["channels"]),
-            "url_private": f"{url}/{record['name']}",
-            "url_private_download": f"{url}/download/{record['name']}",
-        }
+        return self.ws.file_object(record, self.base_url())

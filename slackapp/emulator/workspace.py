@@ -13,9 +13,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import mimetypes
+import re
 import secrets
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 from .seed import load_seed
@@ -29,6 +32,42 @@ DERIVED_MESSAGE_KEYS = (
     "parent_user_id",
     "thread_ts",
 )
+
+
+# What a Slack client turns "@Blair" or "#general" into before it sends a message.
+MENTION = re.compile(r"<@([UW][A-Z0-9_]+)>|<#([CG][A-Z0-9_]+)>")
+
+
+def _escape(typed: str) -> str:
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def wire_text(typed: str) -> str:
+    """A message as Slack stores and delivers it: `&`, `<` and `>` as entities, except in
+    the mentions the client inserted (written `<@U123>` or `<#C123>` by whoever posts)."""
+    out, last = [], 0
+    for match in MENTION.finditer(typed):
+        out += [_escape(typed[last : match.start()]), match.group(0)]
+        last = match.end()
+    out.append(_escape(typed[last:]))
+    return "".join(out)
+
+
+def rich_text_elements(typed: str) -> list[dict[str, Any]]:
+    """The rich_text section Slack adds to a typed message; its text is *not* escaped."""
+    elements: list[dict[str, Any]] = []
+    last = 0
+    for match in MENTION.finditer(typed):
+        if match.start() > last:
+            elements.append({"type": "text", "text": typed[last : match.start()]})
+        if match.group(1):
+            elements.append({"type": "user", "user_id": match.group(1)})
+        else:
+            elements.append({"type": "channel", "channel_id": match.group(2)})
+        last = match.end()
+    if last < len(typed) or not elements:
+        elements.append({"type": "text", "text": typed[last:]})
+    return elements
 
 
 class SlackError(Exception):
@@ -113,8 +152,11 @@ class Workspace:
             "ephemeral": list(data.get("ephemeral") or []),
         }
         if channel["is_im"]:
+            # The bot's own DMs are keyed by their user; a DM between two people
+            # (the bot not in it) is only theirs: the bot cannot see it.
             channel["user"] = data.get("user")
-            self.dms[channel["user"]] = channel["id"]
+            if self.bot["user_id"] in channel["members"] or not channel["members"]:
+                self.dms[channel["user"]] = channel["id"]
         self.channels[channel["id"]] = channel
         for message in data.get("messages") or []:
             replies = message.get("replies") or []
@@ -400,6 +442,97 @@ class Workspace:
         if root and root != message["ts"]:
             link += f"?thread_ts={root}&cid={channel['id']}"
         return link
+
+    # -- files -------------------------------------------------------------------------
+
+    def add_file(
+        self, user_id: str, name: str, content: bytes | None, mimetype: str | None = None
+    ) -> dict[str, Any]:
+        """A file record; ``content`` None means an upload URL was handed out but not used."""
+        with self.lock:
+            file_id = self.new_id("F")
+            guessed = mimetypes.guess_type(name)[0]
+            record = {
+                "id": file_id,
+                "name": name,
+                "title": name,
+                "mimetype": mimetype or guessed or "application/octet-stream",
+                "alt_txt": "",
+                "size": len(content or b""),
+                "uploaded": content is not None,
+                "completed": content is not None,
+                "upload_key": secrets.token_urlsafe(12),
+                "user": user_id,
+                "created": int(time.time()),
+                "channels": [],
+                "app_access": user_id == self.bot["user_id"],
+                "content": content,
+            }
+            self.files[file_id] = record
+            self.changed.notify_all()
+            return record
+
+    def bot_can_see(self, record: dict[str, Any]) -> bool:
+        """The bot reads a file it uploaded, one handed to the app (a modal's file input),
+        or one shared in a conversation it belongs to."""
+        if record["app_access"]:
+            return True
+        bot = self.bot["user_id"]
+        return any(bot in self.channels[c]["members"] for c in record["channels"])
+
+    def file_object(self, record: dict[str, Any], base_url: str) -> dict[str, Any]:
+        """A file as files.info, events and payloads show it."""
+        name = urllib.parse.quote(record["name"])
+        url = f"{base_url}/files-pri/{self.team['id']}-{record['id']}"
+        extension = record["name"].rsplit(".", 1)[-1].lower() if "." in record["name"] else ""
+        return {
+            "id": record["id"],
+            "created": record["created"],
+            "timestamp": record["created"],
+            "name": record["name"],
+            "title": record["title"],
+            "mimetype": record["mimetype"],
+            "filetype": extension or "binary",
+            "pretty_type": extension.upper() or "Binary",
+            "user": record["user"],
+            "user_team": self.team["id"],
+            "mode": "hosted",
+            "editable": False,
+            "is_external": False,
+            "external_type": "",
+            "is_public": any(not self.channels[c]["is_private"] for c in record["channels"]),
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "size": record["size"],
+            "url_private": f"{url}/{name}",
+            "url_private_download": f"{url}/download/{name}",
+            "permalink": f"https://{self.team['domain']}.slack.com/files/{record['user']}/"
+            f"{record['id']}/{name}",
+            "channels": [c for c in record["channels"] if not self.channels[c]["is_private"]],
+            "groups": [
+                c
+                for c in record["channels"]
+                if self.channels[c]["is_private"] and not self.channels[c]["is_im"]
+            ],
+            "ims": [c for c in record["channels"] if self.channels[c]["is_im"]],
+            "has_rich_preview": False,
+            "file_access": "visible",
+        }
+
+    def download(self, path: str, bearer: str | None) -> tuple[int, bytes, str]:
+        """GET of a ``url_private``: the bot token in ``Authorization: Bearer`` is required."""
+        if not bearer:
+            return 401, b"not_authed", "text/plain"
+        if bearer != self.bot["token"]:
+            return 403, b"invalid_auth", "text/plain"
+        key = path.split("/", 1)[0]
+        prefix = f"{self.team['id']}-"
+        with self.lock:
+            record = self.files.get(key[len(prefix) :]) if key.startswith(prefix) else None
+            if record is None or record["content"] is None or not self.bot_can_see(record):
+                return 404, b"file_not_found", "text/plain"
+            return 200, record["content"], record["mimetype"]
 
     # -- triggers ----------------------------------------------------------------------
 

@@ -12,17 +12,21 @@ import logging
 from typing import Any
 
 from slack_bolt import App
+from sqlalchemy import insert
 
 from core import actions, notify
+from core.attachments import attachment_rows
 from core.cases import EntryKind, Role, Source
 from core.logs import about
-from core.models import Entry
+from core.models import Attachment, Entry
 from slackapp.context import SlackContext
+from slackapp.files import Evidence, fetch_evidence
 from slackapp.readmodels import (
     case_by_thread,
     latest_open_case_asking,
     latest_open_case_reported_by,
 )
+from slackapp.text import from_slack
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +65,13 @@ def steward_message(ctx: SlackContext, event: dict[str, Any], user: str) -> None
             return
         if _seen(session, event):
             return
-        actions.steward_note(session, case, user, event.get("text") or "", _dedupe(event))
+        actions.steward_note(session, case, user, from_slack(event.get("text")), _dedupe(event))
 
 
 def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> None:
+    # Shared files (a `file_share` message, often with no text) are fetched first: never
+    # inside Slack's 3 s, never under the database's write lock.
+    evidence = fetch_evidence(ctx.client, ctx.settings, event.get("files"))
     with ctx.db.session() as session:
         if _seen(session, event):
             return
@@ -72,22 +79,35 @@ def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> Non
         if case is None:
             role, case = Role.REPORTED, latest_open_case_asking(session, user)
         if case is None:
-            notify.direct_message(session, None, user, "no_open_case")
+            notify.direct_message(session, None, user, "no_open_case", **_refused_all(evidence))
             return
         party = next(p for p in case.parties if p.role == role and p.person.slack_user_id == user)
-        actions.receive_message(
+        entry = actions.receive_message(
             session,
             case,
             party,
-            event.get("text") or "",
+            from_slack(event.get("text")),
             source=Source.SLACK,
             kind=EntryKind.REPORTER_MESSAGE
             if role == Role.REPORTER
             else EntryKind.RESPONDENT_MESSAGE,
+            data=evidence.summary() if evidence else None,
             dedupe_key=_dedupe(event),
         )
-        notify.direct_message(session, case, user, "message_added", ref=case.ref)
+        if evidence.kept:
+            session.execute(insert(Attachment), attachment_rows(case.id, entry.id, evidence.kept))
+        told = evidence.summary() if evidence else {}
+        notify.direct_message(session, case, user, "message_added", ref=case.ref, **told)
         log.info("a direct message joined %s", case.ref, extra=about(case.ref))
+
+
+def _refused_all(evidence: Evidence) -> dict[str, Any]:
+    """With no open report, nothing is kept: say so for each file that was sent."""
+    if not evidence:
+        return {}
+    names = [a.original_filename or a.filename for a in evidence.kept]
+    names += [r.original_filename or "a file" for r in evidence.refused]
+    return {"files_kept": [], "files_refused": [{"name": n, "reason": "no_case"} for n in names]}
 
 
 def _seen(session: Any, event: dict[str, Any]) -> bool:

@@ -8,58 +8,73 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core import actions, notify
+from core.attachments import attachment_rows
 from core.cases import ReportDraft, Role, Source, open_case
 from core.clock import human
 from core.codenames import new_token
 from core.deadlines import DeadlineKind, next_pending
 from core.logs import about
-from core.models import MessageSnapshot
+from core.models import STORED_FILE_COLUMNS, Attachment, MessageSnapshot, SnapshotFile
 from core.people import Contact
 from core.policy import Code
 from core.policy.record import case_code, code_in_force
 from core.policy.wording import appeal_promise
 from slackapp.blocks import report_form
 from slackapp.context import SlackContext
+from slackapp.files import Evidence, fetch_evidence, file_refs, size_text
 from slackapp.intake import record_submission
+from slackapp.text import from_slack
 
 log = logging.getLogger(__name__)
+
+# A reported message's files: being fetched while the reporter fills in the form, or kept.
+FETCHING, KEPT = "fetching", "kept"
 
 GLOBAL_SHORTCUT = "report_concern"
 MESSAGE_SHORTCUT = "report_message"
 
 
 def register(app: App, ctx: SlackContext) -> None:
+    def form(snapshot: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        return report_form.report_modal(
+            _code(ctx),
+            snapshot,
+            snapshot_token=token,
+            max_files=ctx.settings.max_attachments,
+            max_bytes=ctx.settings.max_attachment_bytes,
+        )
+
     @app.shortcut(GLOBAL_SHORTCUT)
     def report_concern(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=report_form.report_modal(_code(ctx)))
+        client.views_open(trigger_id=body["trigger_id"], view=form())
 
     @app.action("home_report")
     def report_from_home(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=report_form.report_modal(_code(ctx)))
+        client.views_open(trigger_id=body["trigger_id"], view=form())
 
     @app.shortcut(MESSAGE_SHORTCUT)
     def report_message(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         snapshot = message_snapshot(body)
         token = new_token()
+        stored = {**snapshot, "files_state": FETCHING} if snapshot["files"] else snapshot
         with ctx.db.session() as session:
-            session.add(MessageSnapshot(token=token, reporter=body["user"]["id"], data=snapshot))
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=report_form.report_modal(_code(ctx), snapshot, snapshot_token=token),
-        )
+            session.add(MessageSnapshot(token=token, reporter=body["user"]["id"], data=stored))
+        client.views_open(trigger_id=body["trigger_id"], view=form(snapshot, token))
         add_permalink(ctx, client, token, snapshot)
+        keep_snapshot_files(ctx, client, token, snapshot)
 
     @app.view(report_form.CALLBACK_ID)
     def file_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -82,7 +97,7 @@ def message_snapshot(body: dict[str, Any]) -> dict[str, Any]:
     message = body.get("message") or {}
     channel = body.get("channel") or {}
     return {
-        "text": message.get("text") or "",
+        "text": from_slack(message.get("text")),
         "user": message.get("user"),
         "bot_id": message.get("bot_id"),
         "username": message.get("username"),
@@ -91,7 +106,7 @@ def message_snapshot(body: dict[str, Any]) -> dict[str, Any]:
         "channel": channel.get("id"),
         "channel_name": channel.get("name"),
         "is_dm": str(channel.get("id", "")).startswith("D"),
-        "files": [f.get("name") for f in message.get("files") or [] if isinstance(f, dict)],
+        "files": file_refs(message.get("files")),
         "permalink": None,
     }
 
@@ -111,6 +126,43 @@ def add_permalink(ctx: SlackContext, client: WebClient, token: str, snapshot: di
             row.data = {**row.data, "permalink": link.get("permalink")}
 
 
+def keep_snapshot_files(
+    ctx: SlackContext, client: WebClient, token: str, snapshot: dict[str, Any]
+) -> None:
+    """Fetch the reported message's files now (files get deleted too), after the modal is
+    open, and hold them with the snapshot until the report is filed."""
+    if not snapshot.get("files"):
+        return
+    try:
+        evidence = fetch_evidence(client, ctx.settings, snapshot["files"])
+    except Exception as exc:  # noqa: BLE001 - the report must not wait for files that never come
+        # The kind only: a traceback could carry a file's URL, and so its name.
+        log.warning("a reported message's files could not be fetched (%s)", type(exc).__name__)
+        evidence = Evidence.unavailable(snapshot["files"])
+    with ctx.db.session() as session:
+        row = session.scalars(select(MessageSnapshot).where(MessageSnapshot.token == token)).first()
+        if row is None:
+            return
+        for kept in attachment_rows(0, 0, evidence.kept):
+            columns = {c: kept[c] for c in STORED_FILE_COLUMNS}
+            session.add(SnapshotFile(snapshot_id=row.id, **columns))
+        row.data = {**row.data, "files_state": KEPT, **evidence.summary()}
+
+
+def wait_for_snapshot_files(ctx: SlackContext, token: str | None, timeout: float = 30.0) -> None:
+    """A reporter may send the form before the reported message's files are fetched; the
+    case waits for them (a fetch abandoned by a crash is given up after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while token and time.monotonic() < deadline:
+        with ctx.db.session() as session:
+            data = session.scalars(
+                select(MessageSnapshot.data).where(MessageSnapshot.token == token)
+            ).first()
+        if not data or data.get("files_state") != FETCHING:
+            return
+        time.sleep(0.05)
+
+
 def file_case(
     ctx: SlackContext,
     session: Session,
@@ -118,22 +170,32 @@ def file_case(
     answers: report_form.ReportAnswers,
     dedupe_key: str,
     snapshot_token: str | None,
+    evidence: Evidence | None = None,
 ) -> int:
-    """Open the case for a stored submission and queue what the reporter and stewards hear."""
+    """Open the case for a stored submission and queue what the reporter and stewards hear.
+
+    `evidence` holds the form's files, fetched before this transaction began."""
     settings = ctx.settings
+    evidence = evidence or Evidence()
     stewards_named = [u for u in answers.reported_users if ctx.stewards.is_steward(u)]
     code = code_in_force(settings)
     draft = build_draft(answers, user, dedupe_key, escalate=bool(stewards_named), code=code)
-    case = open_case(session, draft, settings).case
+    opened = open_case(session, draft, settings)
+    case = opened.case
     actions.exclude_stewards(session, case, stewards_named, "named in the report")
-    if snapshot_token:
-        snapshot = session.scalars(
-            select(MessageSnapshot).where(
-                MessageSnapshot.token == snapshot_token, MessageSnapshot.reporter == user
-            )
-        ).first()
-        if snapshot is not None:
-            snapshot.case_id = case.id
+    rows = attachment_rows(case.id, opened.report.id, evidence.kept)
+    told = evidence.summary()
+    snapshot = _claim_snapshot(session, snapshot_token, user, case.id)
+    if snapshot is not None:
+        rows += _snapshot_attachments(session, snapshot, case.id, opened.report.id)
+        told["files_kept"] += list(snapshot.data.get("files_kept") or [])
+        told["files_refused"] += list(snapshot.data.get("files_refused") or [])
+    if rows:
+        session.execute(insert(Attachment), rows)
+    if told["files_kept"] or told["files_refused"]:
+        opened.report.data = {**(opened.report.data or {}), **told}
+    if told["files_refused"]:
+        told.update(limit=size_text(settings.max_attachment_bytes), count=settings.max_attachments)
     due = next_pending(session, case.id)
     notify.direct_message(
         session,
@@ -146,9 +208,45 @@ def file_case(
         anonymous=answers.anonymous,
         appeal_promise=appeal_promise(case_code(session, settings, case), settings),
         ack_due=human(due.due_at) if due and due.kind == DeadlineKind.ACKNOWLEDGEMENT else None,
+        **told,
     )
     log.info("report filed from Slack as %s", case.ref, extra=about(case.ref))
     return case.id
+
+
+def _claim_snapshot(
+    session: Session, token: str | None, user: str, case_id: int
+) -> MessageSnapshot | None:
+    """The snapshot this reporter took for this form, now tied to its case."""
+    if not token:
+        return None
+    snapshot = session.scalars(
+        select(MessageSnapshot).where(
+            MessageSnapshot.token == token, MessageSnapshot.reporter == user
+        )
+    ).first()
+    if snapshot is not None:
+        snapshot.case_id = case_id
+    return snapshot
+
+
+def _snapshot_attachments(
+    session: Session, snapshot: MessageSnapshot, case_id: int, entry_id: int
+) -> list[dict[str, Any]]:
+    """The reported message's files, held since the form opened, as the case's attachments."""
+    held = session.scalars(
+        select(SnapshotFile)
+        .where(SnapshotFile.snapshot_id == snapshot.id)
+        .order_by(SnapshotFile.id)
+    )
+    return [
+        {
+            "case_id": case_id,
+            "entry_id": entry_id,
+            **{c: getattr(f, c) for c in STORED_FILE_COLUMNS},
+        }
+        for f in held
+    ]
 
 
 def build_draft(

@@ -63,13 +63,14 @@ def failures(settings: Settings) -> list[str]:
 
 def test_a_good_setup_passes_every_check(good: Settings) -> None:
     out = lines(good)
-    assert [line[:4] for line in out] == ["ok  "] * 9, out
+    assert [line[:4] for line in out] == ["ok  "] * 10, out
     assert [line.split(":")[0][5:] for line in out] == [
         "settings",
         "database",
         "mail listen address",
         "outbound mail",
         "conduct address",
+        "signing secret",
         "token",
         "token scopes",
         "staff channel",

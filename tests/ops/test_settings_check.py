@@ -60,18 +60,6 @@ def refused(
             "with SLACK_APP_TOKEN)",
         ),
         (
-            {"SLACK_BOT_TOKEN": "xoxb-1"},
-            ("web", "--socket-mode"),
-            "steward: steward web --socket-mode needs SLACK_APP_TOKEN (an xapp- token "
-            "from the app's Basic Information page)",
-        ),
-        (
-            {**SLACK, "SLACK_APP_TOKEN": "xoxb-2"},
-            ("worker",),
-            "steward: SLACK_APP_TOKEN must be an app-level token starting with xapp- "
-            "(Basic Information, App-Level Tokens, with the connections:write scope)",
-        ),
-        (
             {"SLACK_BOT_TOKEN": "xoxp-user", "SLACK_SIGNING_SECRET": "s"},
             ("worker",),
             "steward: SLACK_BOT_TOKEN must be a bot token starting with xoxb- "

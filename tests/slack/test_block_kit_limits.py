@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from core.policy.loading import load_code
 from slackapp.blocks import case_view, decision_forms, report_form, steward_forms
 from slackapp.blocks.case_view import NEXT_PAGE, PREVIOUS_PAGE, CaseReport, EntryLine, PersonLine
 from slackapp.blocks.common import (
@@ -172,7 +173,9 @@ def test_every_message_steward_builds_fits_in_parts() -> None:
 
 def test_every_view_steward_builds_fits() -> None:
     snapshot = {"user": "U_BLAIR", "channel_name": "general", "text": HUGE, "ts": "1.2"}
-    assert_view_fits(report_form.report_modal(snapshot, "token" * 8))
+    assert_view_fits(
+        report_form.report_modal(load_code("contributor-covenant-2.1"), snapshot, "token" * 8)
+    )
     report = CaseReport(
         case_id=1,
         ref="COC-1",
@@ -191,8 +194,10 @@ def test_every_view_steward_builds_fits() -> None:
         assert_view_fits(case_view.report_modal(report, page))
     ref = "COC-123456"
     for view in (
-        decision_forms.decision_modal(1, ref, "30"),
-        decision_forms.appeal_decision_modal(1, ref),
+        decision_forms.decision_modal(
+            1, ref, load_code("contributor-covenant-2.1"), "Appeals: 30 days."
+        ),
+        decision_forms.appeal_decision_modal(1, ref, load_code("contributor-covenant-2.1")),
         decision_forms.late_appeal_modal(1, ref),
         decision_forms.appeal_modal(1, ref),
         steward_forms.reply_modal(1, ref, "by email", anonymous=True),

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from core.logs import JsonFormatter
+from core.models import Entry
 from mailgateway.server import MailServer
 from tests.mail import corpus
-from tests.slack.conftest import Stack
+from tests.slack.conftest import Stack, eventually
 from tests.smtp_helpers import send
 
 SECRET_WORDS = "the purple umbrella incident"
@@ -29,6 +31,25 @@ def test_nothing_personal_reaches_the_logs(
         body=f"Details of {SECRET_WORDS}.",
     )
     assert send(gateway_for.address[1], raw, mail_from="casey.quill@example.net")[0] == 250
+    stack.drain()
+    # Evidence files: a file in a direct message, and one over the size limit.
+    stack.slack.settings = replace(stack.slack.settings, max_attachment_bytes=400)
+    for name, size in ((f"{SECRET_WORDS}.png", 300), (f"{SECRET_WORDS} video.mov", 500)):
+        stack.emulator.upload(
+            "U_ALEX",
+            name,
+            content="x" * size,
+            channel=stack.emulator.bot_user_id,
+            text=SECRET_WORDS,
+        )
+
+    def messages() -> int:
+        with stack.db.session() as session:
+            return session.scalar(
+                select(func.count()).select_from(Entry).where(Entry.kind == "reporter_message")
+            )
+
+    assert eventually(lambda: messages() == 2)
     stack.drain()
     # A storage failure is logged too, and must not carry the message either.
     with stack.db.engine.begin() as conn:

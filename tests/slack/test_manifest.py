@@ -56,6 +56,7 @@ def test_manifest_scopes_are_the_ones_used() -> None:
     assert scopes == {
         "chat:write",
         "commands",
+        "files:read",
         "groups:read",
         "groups:history",
         "im:history",

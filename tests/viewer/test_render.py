@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from core.policy.loading import load_code
 from slackapp.blocks.report_form import report_modal
 from slackapp.blocks.thread import RootFacts, root_blocks
 from slackapp.emulator.viewer.blocks import Surface, render_blocks
@@ -132,7 +133,7 @@ def test_untrusted_text_never_becomes_markup() -> None:
 
 
 def test_the_report_form_renders_every_input_as_slack_shows_it() -> None:
-    view = report_modal()
+    view = report_modal(load_code("contributor-covenant-2.1"))
     html = render_blocks(view["blocks"], Surface(NAMES))
     assert (
         '<textarea class="bk-textarea" rows="4" data-action-id="what" data-block-id="what"' in html
@@ -247,8 +248,8 @@ def test_every_steward_form_and_home_renders_without_an_unknown_element() -> Non
 
     case = HomeCase("COC-1", "amber-heron", "triage", "2026-11-30", "U_STEW1", "ack by Tuesday")
     views = [
-        decision_modal(1, "COC-1", "30"),
-        appeal_decision_modal(1, "COC-1"),
+        decision_modal(1, "COC-1", load_code("contributor-covenant-2.1"), "Appeals: 30 days."),
+        appeal_decision_modal(1, "COC-1", load_code("contributor-covenant-2.1")),
         late_appeal_modal(1, "COC-1"),
         appeal_modal(1, "COC-1"),
         reply_modal(1, "COC-1", "email", anonymous=False),
@@ -258,7 +259,12 @@ def test_every_steward_form_and_home_renders_without_an_unknown_element() -> Non
     for view in views:
         html = render_blocks(view["blocks"], Surface(NAMES))
         assert "bk-unknown" not in html, view
-    decision = render_blocks(decision_modal(1, "COC-1", "30")["blocks"], Surface(NAMES))
+    decision = render_blocks(
+        decision_modal(1, "COC-1", load_code("contributor-covenant-2.1"), "Appeals: 30 days.")[
+            "blocks"
+        ],
+        Surface(NAMES),
+    )
     assert 'type="date" data-action-id="ban_until" data-block-id="ban_until"' in decision
     home = render_blocks(home_view([case], [case])["blocks"], Surface(NAMES))
     assert '<span class="mention">@Sam Steward</span>' in home

@@ -13,7 +13,7 @@ from alembic import op
 import core.models  # noqa: F401 - custom column types
 
 revision = "0014"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

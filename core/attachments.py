@@ -1,6 +1,8 @@
-"""Attachment naming and admission for inbound mail.
+"""Attachment naming and admission, the same for every way evidence arrives.
 
-Filenames arrive from the sender and end up in storage keys, Slack uploads and
+Mail attachments and files shared in Slack go through the same rules: the
+size and count limits (`STEWARD_MAX_ATTACHMENT_BYTES`, `STEWARD_MAX_ATTACHMENTS`)
+and safe names. Filenames arrive from the sender and end up in storage keys and
 download dialogs, so they are treated as hostile: path parts, control and
 bidi-override characters, Windows-reserved names and absurd lengths are removed,
 while letters from any script are kept so that reporters recognise their files.
@@ -8,11 +10,15 @@ while letters from any script are kept so that reporters recognise their files.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from core.clock import utcnow
 
 MAX_NAME_CHARS = 120
 # ext4 and most other filesystems cap a name at 255 *bytes*; CJK names hit a
@@ -65,7 +71,7 @@ _KNOWN_EXTENSIONS = {
 
 @dataclass
 class AttachmentCandidate:
-    """A MIME part the parser considers an attachment, before any policy is applied."""
+    """A file offered as evidence (a MIME part, a Slack file), before any policy is applied."""
 
     original_filename: str | None
     content_type: str
@@ -86,13 +92,18 @@ class ParsedAttachment:
 class RefusedAttachment:
     """An attachment we did not keep; content is dropped, only metadata survives.
 
-    ``reason`` is one of ``"empty"``, ``"too_large"`` or ``"too_many"``.
+    ``reason`` is one of ``REFUSALS``.
     """
 
     original_filename: str | None
     content_type: str
     size: int
     reason: str
+
+
+# Why a file was not kept: it was empty, over the size limit, over the count limit,
+# or (Slack) it could not be fetched.
+REFUSALS = ("empty", "too_large", "too_many", "unavailable")
 
 
 def extension_for(content_type: str) -> str:
@@ -210,3 +221,24 @@ def select_attachments(
             )
         )
     return accepted, refused
+
+
+def attachment_rows(
+    case_id: int, entry_id: int, accepted: Iterable[ParsedAttachment]
+) -> list[dict[str, Any]]:
+    """Accepted files as `attachments` rows tied to the entry they came with, each with the
+    SHA-256 that shows later that the evidence was not changed."""
+    return [
+        {
+            "case_id": case_id,
+            "entry_id": entry_id,
+            "filename": a.filename,
+            "original_filename": a.original_filename,
+            "content_type": a.content_type,
+            "size": len(a.content),
+            "sha256": hashlib.sha256(a.content).hexdigest(),
+            "content": a.content,
+            "created_at": utcnow(),
+        }
+        for a in accepted
+    ]
