@@ -176,4 +176,7 @@ def test_a_leader_whose_session_is_ended_stands_down_and_the_lock_passes_on(
     finally:
         second.stop()
         first.stop()
-    assert events[:2] == ["first start", "first stop"]
+    # The other worker may win the freed lock a moment before the first one notices (at its
+    # next check, within poll_seconds); a deadline firing twice is still prevented by the
+    # conditional update.
+    assert events[0] == "first start" and "first stop" in events
