@@ -8,7 +8,10 @@ the process lives. The holder runs the scheduler; the others deliver the outbox
 only and try again every `poll_seconds`. When the holder dies, even by
 `kill -9`, PostgreSQL ends its session and frees the lock, and the next try of
 another worker wins: the deadlines are rebuilt from the rows, so nothing is
-lost in the handover.
+lost in the handover. A leader whose session PostgreSQL ended (a restart, a
+network cut) learns it at its next check, within `poll_seconds`, and stops its
+scheduler; in that moment two may run, and the conditional update on the
+deadline row still gives each deadline one effect.
 
 On SQLite there is one machine and, by design, one worker: no election, the
 worker's scheduler simply runs.
