@@ -206,6 +206,15 @@ def relay(
         author=audit.steward_actor(steward_id),
         data={"to_role": party.role, "via": route},
     )
+    audit.record(
+        session,
+        "case.relayed",
+        actor=audit.steward_actor(steward_id),
+        case=case,
+        entry=entry,
+        to_role=party.role,
+        via=route,
+    )
     if route == "email":
         queue_email(
             session,

@@ -57,6 +57,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
                     "source": e.source,
                     "party_role": e.party.role if e.party is not None else None,
                     "text": e.text,
+                    "full_text": e.full_text,
                     "created_at": iso(e.created_at),
                     "data": dict(e.data or {}),
                 }

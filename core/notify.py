@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbox
+from core.crypto import lookup_hash, lookup_hashes
 from core.models import Case, Entry, OutboxItem
 
 STAFF = "staff"
@@ -129,7 +130,7 @@ def direct_message(
         "dm",
         payload,
         case_id=case.id if case is not None else None,
-        ordering_key=f"dm:{slack_user_id}",
+        ordering_key=f"dm:{lookup_hash(slack_user_id)}",  # one queue per person, unnamed
     )
 
 
@@ -139,7 +140,7 @@ def refresh_home(session: Session, slack_user_id: str) -> OutboxItem | None:
         session,
         OutboxItem.channel == CHAT,
         OutboxItem.kind == "home",
-        OutboxItem.recipient == slack_user_id,
+        OutboxItem.recipient_hash.in_(lookup_hashes(slack_user_id)),
     ):
         return None
     return outbox.enqueue(session, CHAT, "home", {"user": slack_user_id}, recipient=slack_user_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.crypto import lookup_hashes
 from core.models import Person
 
 
@@ -35,11 +36,13 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
     with session.no_autoflush:  # looking someone up should not force the whole case out early
         if person is None and contact.slack_user_id:
             person = session.scalars(
-                select(Person).where(Person.slack_user_id == contact.slack_user_id).limit(1)
+                select(Person)
+                .where(Person.slack_user_id_hash.in_(lookup_hashes(contact.slack_user_id)))
+                .limit(1)
             ).first()
         if person is None and contact.email:
             person = session.scalars(
-                select(Person).where(Person.email == contact.email).limit(1)
+                select(Person).where(Person.email_hash.in_(lookup_hashes(contact.email))).limit(1)
             ).first()
     if person is None:
         person = Person(

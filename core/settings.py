@@ -7,7 +7,7 @@ a `Settings` value instead of reaching into `os.environ` on its own.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 
@@ -100,6 +100,8 @@ class Settings:
     worker_health_port: int | None = None
     ready_max_outbox_age_seconds: float = 3600.0
     code_of_conduct: str = "contributor-covenant-2.1"
+    # Base64url master keys, newest first (core.crypto); never shown in a repr.
+    encryption_key: str | None = field(default=None, repr=False)
 
     @property
     def conduct_domain(self) -> str:
@@ -172,4 +174,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         worker_health_port=_optional_int("STEWARD_WORKER_HEALTH_PORT"),
         ready_max_outbox_age_seconds=_float("STEWARD_READY_MAX_OUTBOX_AGE_SECONDS", 3600.0),
         code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
+        encryption_key=_env("STEWARD_ENCRYPTION_KEY"),
     )

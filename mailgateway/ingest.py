@@ -28,6 +28,7 @@ from core.attachments import attachment_rows
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
 from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id, queue_email
+from core.crypto import hash_index
 from core.db import Database
 from core.deadlines import DeadlineKind, next_pending
 from core.logs import about
@@ -45,17 +46,17 @@ ACK_KIND = "acknowledgement"
 ACK_TEMPLATE = "acknowledgement"
 
 
-_RECEIVED = select(InboundMessage.dedupe_key, InboundMessage.case_id).where(
-    InboundMessage.dedupe_key.in_(bindparam("keys", expanding=True))
+_RECEIVED = select(InboundMessage.dedupe_key_hash, InboundMessage.case_id).where(
+    InboundMessage.dedupe_key_hash.in_(bindparam("hashes", expanding=True))
 )
 _RECENT_ACKS = (
-    select(OutboxItem.recipient, func.count())
+    select(OutboxItem.recipient_hash, func.count())
     .where(
         OutboxItem.kind == ACK_KIND,
-        OutboxItem.recipient.in_(bindparam("addresses", expanding=True)),
+        OutboxItem.recipient_hash.in_(bindparam("hashes", expanding=True)),
         OutboxItem.created_at >= bindparam("since"),
     )
-    .group_by(OutboxItem.recipient)
+    .group_by(OutboxItem.recipient_hash)
 )
 
 
@@ -155,8 +156,9 @@ class MailIngest:
         return exc
 
     def _already_received(self, session: Session, keys: list[str]) -> dict[str, int]:
-        rows = session.connection().execute(_RECEIVED, {"keys": keys})
-        return {key: case_id for key, case_id in rows}
+        by_hash = hash_index(keys)
+        rows = session.connection().execute(_RECEIVED, {"hashes": list(by_hash)})
+        return {by_hash[key_hash]: case_id for key_hash, case_id in rows}
 
     def _record_group(
         self, session: Session, items: list[tuple[ParsedMail, Envelope]]
@@ -421,8 +423,12 @@ class MailIngest:
         if not wanted:
             return Counter()
         since = utcnow() - timedelta(hours=1)
-        rows = session.connection().execute(_RECENT_ACKS, {"addresses": wanted, "since": since})
-        return Counter({recipient: count for recipient, count in rows})
+        by_hash = hash_index(wanted)
+        rows = session.connection().execute(_RECENT_ACKS, {"hashes": list(by_hash), "since": since})
+        counts: Counter[str] = Counter()
+        for recipient_hash, count in rows:
+            counts[by_hash[recipient_hash]] += count
+        return counts
 
     def _keep_evidence(
         self,

@@ -162,7 +162,7 @@ class SlackDeliverer:
             own = own_cases(session, user)
             cases = open_cases(session, user, self.ctx.settings) if steward else None
         self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
-        return f"home:{user}"
+        return "home"  # the row names its recipient, sealed; a plain ref must not
 
     def _ephemeral(self, item: OutboundItem) -> str:
         """A private answer in the channel; someone outside it gets a direct message instead."""

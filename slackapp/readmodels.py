@@ -13,8 +13,9 @@ from core.actions import contact_route
 from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
+from core.crypto import lookup_hashes
 from core.deadlines import next_pending
-from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party
+from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party, Person
 from core.policy.record import case_code
 from core.settings import Settings
 from core.status import OPEN_STATUSES
@@ -169,7 +170,10 @@ def _cases_of(slack_user_id: str, role: Role) -> Select[tuple[Case]]:
     return (
         select(Case)
         .join(Party, Party.case_id == Case.id)
-        .where(Party.role == role, Party.person.has(slack_user_id=slack_user_id))
+        .where(
+            Party.role == role,
+            Party.person.has(Person.slack_user_id_hash.in_(lookup_hashes(slack_user_id))),
+        )
         .order_by(Case.id.desc())
     )
 

@@ -95,15 +95,19 @@ def cases_show(database_url: str, ref: str, cwd: Path) -> dict[str, Any]:
 
 
 def run_cli(database_url: str, cwd: Path, *args: str) -> str:
-    env = {**os.environ, "STEWARD_DATABASE_URL": database_url}
-    result = subprocess.run(
+    result = steward_cli(cwd, *args, env={**os.environ, "STEWARD_DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def steward_cli(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`steward ARGS` in a process of its own, with exactly this environment."""
+    return subprocess.run(
         [sys.executable, "-m", "steward.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout

@@ -221,12 +221,11 @@ def _claim_snapshot(
     if not token:
         return None
     snapshot = session.scalars(
-        select(MessageSnapshot).where(
-            MessageSnapshot.token == token, MessageSnapshot.reporter == user
-        )
+        select(MessageSnapshot).where(MessageSnapshot.token == token)
     ).first()
-    if snapshot is not None:
-        snapshot.case_id = case_id
+    if snapshot is None or snapshot.reporter != user:  # sealed: compared once opened
+        return None
+    snapshot.case_id = case_id
     return snapshot
 
 
