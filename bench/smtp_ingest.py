@@ -118,7 +118,11 @@ def steward_run(load: list[tuple[str, bytes]], connections: int, url: str, work:
     """Seconds for `steward mail`, as a separate process on `url`, to take the load."""
 
     def launch(port: int) -> subprocess.Popen[bytes]:
-        env = {"STEWARD_DATABASE_URL": url, "STEWARD_SMTP_PORT": str(port)}
+        env = {
+            "STEWARD_DATABASE_URL": url,
+            "STEWARD_SMTP_PORT": str(port),
+            "STEWARD_MAIL_HEALTH_PORT": "0",
+        }
         return start(["-m", "steward.cli", "mail"], env, work)
 
     return _timed(launch, load, connections)

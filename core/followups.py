@@ -24,6 +24,7 @@ from core.clock import human_exact, iso, utcnow
 from core.db import Database
 from core.deadlines import DeadlineKind, claim_firing, move, pending, schedule
 from core.decisions import latest_decision
+from core.logs import about
 from core.models import Case, Deadline, Entry
 from core.notify import Notice
 from core.policy.record import case_code
@@ -61,6 +62,7 @@ class FireResult:
     deadline_id: int
     outcome: str
     due_at: datetime | None = None
+    kind: str | None = None
 
 
 Effect = Callable[[Session, Settings, Case, Deadline, datetime], None]
@@ -88,8 +90,14 @@ def fire(
     audit.record(session, "deadline.fired", case=case, kind=deadline.kind, deadline_id=deadline_id)
     EFFECTS[DeadlineKind(deadline.kind)](session, settings, case, deadline, now)
     notify.refresh_views(session, case)
-    log.info("deadline %s (%s) fired for %s", deadline_id, deadline.kind, case.ref)
-    return FireResult(deadline_id, FIRED)
+    log.info(
+        "deadline %s (%s) fired for %s",
+        deadline_id,
+        deadline.kind,
+        case.ref,
+        extra=about(case.ref, deadline_id=deadline_id, kind=deadline.kind),
+    )
+    return FireResult(deadline_id, FIRED, kind=deadline.kind)
 
 
 def fire_due(db: Database, settings: Settings, now: datetime | None = None) -> list[int]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from core import audit
 from core.clock import utcnow
 from core.db import Database
+from core.logs import about
 from core.models import Case, OutboxItem
 from core.ports import Deliverer, OutboundItem, PermanentDeliveryError, TransientDeliveryError
 
@@ -69,6 +70,10 @@ def enqueue(
     item = OutboxItem(**row(channel, kind, payload, **columns))
     session.add(item)
     return item
+
+
+def _about(item: OutboundItem) -> dict[str, Any]:
+    return about(case_id=item.case_id, outbox_id=item.id, kind=item.kind)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -163,7 +168,9 @@ class OutboxWorker:
             self._give_up(item, str(exc))
             return False
         except Exception as exc:  # an adapter bug must not stop the worker
-            log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind)
+            log.exception(
+                "outbox item %s (%s) failed unexpectedly", item.id, item.kind, extra=_about(item)
+            )
             self._retry(item, type(exc).__name__, None)
             return False
         self._mark_delivered(item, ref)
@@ -182,7 +189,7 @@ class OutboxWorker:
             row.last_error = None
             if self.after_delivery is not None:
                 self.after_delivery(session, row)
-        log.info("delivered outbox item %s (%s)", item.id, item.kind)
+        log.info("delivered outbox item %s (%s)", item.id, item.kind, extra=_about(item))
 
     def _retry(self, item: OutboundItem, reason: str, retry_after: float | None) -> None:
         attempts = item.attempts + 1
@@ -197,7 +204,13 @@ class OutboxWorker:
             row.last_error = reason[:500]
             row.claimed_until = None
             row.next_attempt_at = utcnow() + backoff(attempts, retry_after)
-        log.warning("outbox item %s (%s) will be retried: %s", item.id, item.kind, reason[:200])
+        log.warning(
+            "outbox item %s (%s) will be retried: %s",
+            item.id,
+            item.kind,
+            reason[:200],
+            extra=_about(item),
+        )
 
     def _give_up(self, item: OutboundItem, reason: str) -> None:
         with self.db.session() as session:
@@ -215,7 +228,13 @@ class OutboxWorker:
                 item_id=row.id,
                 kind=row.kind,
             )
-        log.error("outbox item %s (%s) abandoned: %s", item.id, item.kind, reason[:200])
+        log.error(
+            "outbox item %s (%s) abandoned: %s",
+            item.id,
+            item.kind,
+            reason[:200],
+            extra=_about(item),
+        )
 
     def wake(self) -> None:
         """Nudge the loop, e.g. right after a commit that queued something."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from core import logs
+
 
 class _AtLeast(logging.Filter):
     def __init__(self, level: int) -> None:
@@ -33,13 +35,13 @@ def silence_below(logger_name: str, level: int = logging.WARNING) -> None:
         logger.addFilter(_AtLeast(level))
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_LOGGERS = ("alembic", "mail.log", "slack_bolt", "slack_sdk")
 
 
 def configure_logging() -> None:
-    """The service's logging, the same in every process it starts: INFO and up, with the
-    libraries that speak about message content held at WARNING."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    """The service's logging, the same in every process it starts: INFO and up, as JSON
+    lines or text (see `core.logs`), with the libraries that speak about message content
+    held at WARNING."""
+    logging.basicConfig(level=logging.INFO, handlers=[logs.handler()])
     for name in QUIET_LOGGERS:
         silence_below(name)

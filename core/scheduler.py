@@ -28,9 +28,10 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from core import followups
+from core import followups, metrics
 from core.clock import utcnow
 from core.db import Database
+from core.logs import about
 from core.models import Deadline
 from core.settings import Settings
 
@@ -139,7 +140,11 @@ class DeadlineScheduler:
                 result = followups.fire(session, self.settings, deadline_id)
         except Exception:
             # Forget the job so the next resync schedules the row again, at once.
-            log.exception("deadline %s could not be fired; it will be retried", deadline_id)
+            log.exception(
+                "deadline %s could not be fired; it will be retried",
+                deadline_id,
+                extra=about(deadline_id=deadline_id),
+            )
             with self._lock:
                 self._scheduled.pop(deadline_id, None)
             return
@@ -148,5 +153,8 @@ class DeadlineScheduler:
             return
         with self._lock:
             self._scheduled.pop(deadline_id, None)
-        if result.outcome == followups.FIRED and self.on_fired is not None:
+        if result.outcome != followups.FIRED:
+            return
+        metrics.DEADLINES_FIRED.labels(kind=result.kind or "unknown").inc()
+        if self.on_fired is not None:
             self.on_fired()

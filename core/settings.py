@@ -38,6 +38,10 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number") from exc
 
 
+def _optional_int(name: str) -> int | None:
+    return _int(name, 0) if _env(name) is not None else None
+
+
 def _bool(name: str, default: bool) -> bool:
     value = _env(name)
     if value is None or not value.strip():
@@ -92,6 +96,9 @@ class Settings:
     ack_rate_per_hour: int = 5
     community_name: str = "the community"
     emulator_port: int = 3001
+    mail_health_port: int = 8026
+    worker_health_port: int | None = None
+    ready_max_outbox_age_seconds: float = 3600.0
     code_of_conduct: str = "contributor-covenant-2.1"
     # Base64url master keys, newest first (core.crypto); never shown in a repr.
     encryption_key: str | None = field(default=None, repr=False)
@@ -163,6 +170,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         ack_rate_per_hour=_int("STEWARD_ACK_RATE_PER_HOUR", 5),
         community_name=_env("STEWARD_COMMUNITY_NAME", "the community") or "",
         emulator_port=_int("STEWARD_EMULATOR_PORT", 3001),
+        mail_health_port=_int("STEWARD_MAIL_HEALTH_PORT", 8026),
+        worker_health_port=_optional_int("STEWARD_WORKER_HEALTH_PORT"),
+        ready_max_outbox_age_seconds=_float("STEWARD_READY_MAX_OUTBOX_AGE_SECONDS", 3600.0),
         code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
         encryption_key=_env("STEWARD_ENCRYPTION_KEY"),
     )

@@ -31,6 +31,7 @@ from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id,
 from core.crypto import hash_index
 from core.db import Database
 from core.deadlines import DeadlineKind, next_pending
+from core.logs import about
 from core.models import Attachment, Case, Entry, InboundMessage, MailReference, OutboxItem
 from core.opening import OpenedRecord, is_plain, open_plain_cases
 from core.outbox import row as outbox_row
@@ -255,7 +256,11 @@ class MailIngest:
         if attachments:
             conn.execute(insert(Attachment), attachments)
         for record in opened:
-            log.info("mail recorded on %s (new case: True, automatic: no)", record.ref)
+            log.info(
+                "mail recorded on %s (new case: True, automatic: no)",
+                record.ref,
+                extra=about(record.ref),
+            )
         return [IngestResult(record.ref, True, False, True, None) for record in opened]
 
     def _acknowledgement(
@@ -313,6 +318,7 @@ class MailIngest:
             case.ref,
             new_case,
             parsed.automatic or "no",
+            extra=about(case.ref),
         )
         return IngestResult(case.ref, new_case, False, acknowledged, parsed.automatic)
 
@@ -509,7 +515,7 @@ def _evidence_rows(
 
 def _duplicate_of(case: str | int) -> IngestResult:
     ref = case if isinstance(case, str) else f"COC-{case}"
-    log.info("duplicate delivery for %s ignored", ref)
+    log.info("duplicate delivery for %s ignored", ref, extra=about(ref))
     return IngestResult(ref, False, True, False, None)
 
 

@@ -146,6 +146,13 @@ class SMTPTransport:
         except (OSError, smtplib.SMTPException) as exc:
             raise TransientDeliveryError(f"relay unavailable: {type(exc).__name__}") from None
 
+    def probe(self) -> bool:
+        """Connect, secure and log in exactly as a delivery would, then hang up.
+
+        Returns whether the connection was encrypted; raises what a delivery would."""
+        with self._connect() as client:
+            return isinstance(client.sock, ssl.SSLSocket)
+
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.implicit_tls:

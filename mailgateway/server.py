@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 
+from core import metrics
 from core.batching import GroupRunner
 from core.privacy import silence_below
 from core.settings import Settings
@@ -73,16 +74,22 @@ class ConductHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: SMTPSession, envelope: SMTPEnvelope) -> str:
+        with metrics.timed(metrics.SMTP_DATA_SECONDS):
+            return await self._store(envelope)
+
+    async def _store(self, envelope: SMTPEnvelope) -> str:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         mail = Envelope(mail_from=envelope.mail_from or "", rcpt_tos=list(envelope.rcpt_tos))
         try:
             parsed = await self._parse(raw, mail)
-            await asyncio.wrap_future(self.commits.submit((parsed, mail)))
+            result = await asyncio.wrap_future(self.commits.submit((parsed, mail)))
         except Exception as exc:  # noqa: BLE001 - any failure must become a 451
             log.error("could not store an incoming message (%s); answered 451", type(exc).__name__)
             return TRY_LATER
+        if result.new_case:
+            metrics.REPORTS.labels(source="email").inc()
         return ACCEPTED
 
     async def _parse(self, raw: bytes, mail: Envelope) -> ParsedMail:
@@ -98,7 +105,8 @@ class ConductHandler:
 
 
 class ConductSMTP(SMTP):
-    """aiosmtpd's SMTP session, taking DATA lines of any length within the size limit.
+    """aiosmtpd's SMTP session, taking DATA lines of any length within the size limit,
+    and counting its replies by code (`steward_smtp_replies_total`).
 
     aiosmtpd reads through an asyncio StreamReader whose limit is the class's
     ``line_length_limit`` (1,001 octets); the reader only grows with the data that
@@ -115,6 +123,9 @@ class ConductSMTP(SMTP):
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str) and status.startswith(_LINE_TOO_LONG):
             status = TOO_BIG
+        # Every reply is counted by its code, never its text.
+        code = status[:3]
+        metrics.SMTP_REPLIES.labels(code=code.decode() if isinstance(code, bytes) else code).inc()
         await super().push(status)
 
 

@@ -7,11 +7,12 @@ other than `views.open`) goes through the outbox or after the ack.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from core.privacy import silence_below
-from slackapp.context import SlackContext
+from slackapp.context import MeteredClient, SlackContext
 from slackapp.handlers import casework, conversation, decisions, reporting
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,17 @@ def build_app(ctx: SlackContext) -> App:
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
+    app.middleware(_metered_client)
     for module in (reporting, casework, decisions, conversation):
         module.register(app, ctx)
     return app
+
+
+def _metered_client(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002
+    """Bolt builds a plain client per request; swap in a counted one with the same
+    token and endpoint, so the handlers' calls (views.open...) show in the metrics."""
+    plain = context.client
+    context["client"] = MeteredClient(
+        token=plain.token, base_url=plain.base_url, timeout=plain.timeout, headers=plain.headers
+    )
+    next()

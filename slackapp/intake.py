@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from core import metrics
 from core.batching import GroupRunner
 from core.clock import utcnow
 from core.db import Database
+from core.logs import about
 from core.models import Submission
 from slackapp.blocks.report_form import ReportAnswers
 from slackapp.context import SlackContext
@@ -147,7 +149,8 @@ class SubmissionProcessor:
                             evidence,
                         )
                         row.processed_at = utcnow()
-                        opened += 1
+                    opened += 1
+                    metrics.REPORTS.labels(source="slack").inc()
                 except Exception as exc:  # noqa: BLE001 - keep the rest of the queue moving
                     self._failed(submission_id, exc)
         return opened
@@ -173,7 +176,11 @@ class SubmissionProcessor:
             return [(row.id, dict(row.payload)) for row in rows]
 
     def _failed(self, submission_id: int, exc: Exception) -> None:
-        log.exception("could not open a case from submission %s", submission_id)
+        log.exception(
+            "could not open a case from submission %s",
+            submission_id,
+            extra=about(submission_id=submission_id),
+        )
         with self.ctx.db.session() as session:
             row = session.get(Submission, submission_id)
             if row is not None:

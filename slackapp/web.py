@@ -1,4 +1,4 @@
-"""The HTTP endpoint Slack calls (`/slack/events`) and `/healthz`, served by waitress.
+"""The HTTP endpoint Slack calls (`/slack/events`) and the health routes, served by waitress.
 
 Waitress is a production WSGI server with a thread pool, so one slow request
 never holds up the next ack; Bolt still verifies every request's signature.
@@ -6,48 +6,33 @@ never holds up the next ack; Bolt still verifies every request's signature.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 from waitress.server import create_server
 
-from core.db import Database
+from core import metrics
+from core.health import Health, StartResponse, WSGIApp
 
 log = logging.getLogger(__name__)
 
-StartResponse = Callable[..., Any]
 
-
-def make_wsgi(app: App, db: Database) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def make_wsgi(app: App, health: Health) -> WSGIApp:
+    """`/slack/events` through Bolt, timed as the ack Slack waits for; the health routes."""
     slack = SlackRequestHandler(app, path="/slack/events")
 
-    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/healthz":
-            return _health(db, start_response)
-        if path == "/slack/events":
-            return slack(environ, start_response)
+    def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "") == "/slack/events":
+            with metrics.timed(metrics.ACK_SECONDS):
+                return slack(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
 
-    return wsgi
-
-
-def _health(db: Database, start_response: StartResponse) -> Iterable[bytes]:
-    try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        status, body = "200 OK", {"ok": True}
-    except Exception as exc:  # noqa: BLE001 - health checks report, never raise
-        status, body = "503 Service Unavailable", {"ok": False, "error": type(exc).__name__}
-    start_response(status, [("Content-Type", "application/json")])
-    return [json.dumps(body).encode()]
+    return health.wsgi(events)
 
 
 class WebServer:
@@ -64,6 +49,11 @@ class WebServer:
     def address(self) -> tuple[str, int]:
         host, port = self.server.socket.getsockname()[:2]
         return host, port
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.address
+        return f"http://{host}:{port}"
 
     @property
     def events_url(self) -> str:

@@ -19,6 +19,7 @@ from core.policy.loading import read_file
 from core.policy.wording import describe
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
+from core.settings_check import settings_problems
 from slackapp.socketmode import SocketModeRefused
 from steward import runtime
 from steward.keyfile import load_key
@@ -52,7 +53,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"steward: {exc}", file=sys.stderr)
             return 2
         settings, args.key_note = loaded.settings, loaded.note
+    if args.command in SERVICES:
+        problems = settings_problems(
+            settings,
+            serves_http=args.command in ("run", "web"),
+            socket_mode=bool(getattr(args, "socket_mode", False)),
+        )
+        for problem in problems:
+            print(f"steward: {problem}", file=sys.stderr)
+        if problems:
+            return 2
     return int(args.func(args, settings) or 0)
+
+
+# The long-running processes refuse to start on settings that cannot work; the other
+# commands (doctor, db, cases) still run, so an operator can inspect and fix.
+SERVICES = ("run", "web", "mail", "worker")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,10 +239,19 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_mail(args: argparse.Namespace, settings: Settings) -> int:
     db = runtime.open_database(settings)
     services = runtime.Services()
-    server = services.start(runtime.build_mail_server(db, settings))
-    host, port = server.address
-    print(f"Steward mail gateway: smtp://{host}:{port} for {settings.conduct_address}", flush=True)
     try:
+        server = services.start(runtime.build_mail_server(db, settings))
+        health = services.start(
+            runtime.build_health_server(
+                runtime.build_health(db, settings), settings, settings.mail_health_port
+            )
+        )
+        host, port = server.address
+        print(
+            f"Steward mail gateway: smtp://{host}:{port} for {settings.conduct_address}\n"
+            f"  health: {health.base_url}/readyz  metrics: {health.base_url}/metrics",
+            flush=True,
+        )
         runtime.wait_for_signal()
     finally:
         services.stop()
@@ -237,12 +262,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     db = runtime.open_database(settings)
     slack = runtime.build_slack(db, settings)
     services = runtime.Services()
-    outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
-    services.start(runtime.build_scheduler(db, settings, outbox))
-    print("Steward worker: delivering the outbox and firing deadlines", flush=True)
-    if slack is None:
-        print("  (no SLACK_BOT_TOKEN: Slack posts wait in the outbox until one is set)")
     try:
+        outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
+        election = services.start(runtime.build_election(db, settings, outbox))
+        lines = ["Steward worker: delivering the outbox and firing deadlines"]
+        if db.dialect == "postgresql":
+            lines.append("  the deadline scheduler runs in one worker, elected by an advisory lock")
+        if settings.worker_health_port is not None:
+            health = runtime.build_health(db, settings, election.details)
+            server = services.start(
+                runtime.build_health_server(health, settings, settings.worker_health_port)
+            )
+            lines.append(f"  health: {server.base_url}/readyz  metrics: {server.base_url}/metrics")
+        if slack is None:
+            lines.append("  (no SLACK_BOT_TOKEN: Slack posts wait in the outbox until one is set)")
+        print("\n".join(lines), flush=True)
         runtime.wait_for_signal()
     finally:
         services.stop()
@@ -270,10 +304,21 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
             except SocketModeRefused as exc:
                 print(f"steward web: {exc}", file=sys.stderr)
                 return 2
-            print("Steward web: connected to Slack over Socket Mode", flush=True)
+            # Nothing listens for Slack; the web port still answers the health routes.
+            health = runtime.build_health(db, settings)
+            server = services.start(
+                runtime.build_health_server(health, settings, settings.web_port)
+            )
+            print(
+                "Steward web: connected to Slack over Socket Mode "
+                f"(health: {server.base_url}/readyz, metrics: {server.base_url}/metrics)",
+                flush=True,
+            )
         else:
             web = services.start(runtime.build_web_server(slack))
-            print(f"Steward web: {web.events_url} (health: /healthz)", flush=True)
+            print(
+                f"Steward web: {web.events_url} (health: /healthz, /readyz, /metrics)", flush=True
+            )
         runtime.wait_for_signal()
     finally:
         services.stop()
@@ -308,7 +353,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if emulator is not None:
             emulator.app_url = web.events_url
         outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
-        services.start(runtime.build_scheduler(db, settings, outbox))
+        services.start(runtime.build_election(db, settings, outbox))
         print_addresses(settings, db.url, web.events_url, mail.address, emulator)
         if args.key_note:
             print(f"  {args.key_note}", flush=True)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.correspondence import is_on_record
 from core.db import Database
+from core.election import SchedulerElection
+from core.health import Health
 from core.notify import CHAT, STAFF
 from core.outbox import OutboxWorker
 from core.scheduler import DeadlineScheduler
@@ -95,8 +98,20 @@ def build_submission_processor(slack: SlackContext) -> SubmissionProcessor:
 
 def build_web_server(slack: SlackContext) -> WebServer:
     settings = slack.settings
-    wsgi = make_wsgi(build_app(slack), slack.db)
+    wsgi = make_wsgi(build_app(slack), build_health(slack.db, settings))
     return WebServer(wsgi, settings.web_host, settings.web_port)
+
+
+def build_health(
+    db: Database, settings: Settings, details: Callable[[], dict[str, Any]] | None = None
+) -> Health:
+    """What `/readyz` checks for this process; `details` adds what only it knows."""
+    return Health(db, settings.ready_max_outbox_age_seconds, details or (lambda: {}))
+
+
+def build_health_server(health: Health, settings: Settings, port: int) -> WebServer:
+    """`/healthz`, `/readyz` and `/metrics` on a port of their own (mail, worker)."""
+    return WebServer(health.wsgi(), settings.web_host, port, threads=2)
 
 
 def build_socket_mode(slack: SlackContext) -> SocketModeService:
@@ -126,6 +141,13 @@ def build_scheduler(
 ) -> DeadlineScheduler:
     """The worker's deadline scheduler; it nudges the outbox when a deadline has fired."""
     return DeadlineScheduler(db, settings, on_fired=outbox.wake if outbox else None)
+
+
+def build_election(
+    db: Database, settings: Settings, outbox: OutboxWorker | None = None
+) -> SchedulerElection:
+    """The scheduler, run only by the worker that holds the lock (on PostgreSQL)."""
+    return SchedulerElection(db, lambda: build_scheduler(db, settings, outbox))
 
 
 def build_mail_server(db: Database, settings: Settings) -> MailServer:

@@ -117,7 +117,11 @@ def test_steward_mail_stops_cleanly_when_its_process_group_is_signalled(
     process together; the mail taken in is kept and nobody prints a traceback."""
     smtp = free_port()
     process, env = start_steward(
-        tmp_path, database_url, "mail", {"STEWARD_SMTP_PORT": smtp}, start_new_session=True
+        tmp_path,
+        database_url,
+        "mail",
+        {"STEWARD_SMTP_PORT": smtp, "STEWARD_MAIL_HEALTH_PORT": free_port()},
+        start_new_session=True,
     )
     try:
         assert wait_for(lambda: send(smtp, corpus.plain(body="Kept."))[0] == 250)

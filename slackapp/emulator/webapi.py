@@ -280,7 +280,7 @@ class WebApi:
             after()
         if method in RECORDED_METHODS:
             record(method, params)
-        return ApiResponse(200, {"ok": True, **body})
+        return ApiResponse(200, {"ok": True, **body}, self._scope_header())
 
     def grants(self, scope: str) -> bool:
         """Whether the app holds ``scope`` (every scope when none were configured)."""
@@ -318,6 +318,13 @@ class WebApi:
         }
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _scope_header(self) -> dict[str, str]:
+        """The app's granted scopes, as Slack reports them on every answer (none when the
+        emulator grants every method)."""
+        if self.scopes is None:
+            return {}
+        return {"X-OAuth-Scopes": ",".join(sorted(self.scopes))}
 
     def _resolve_channel(self, value: Any) -> dict[str, Any]:
         """Channel IDs, ``#names``, and user IDs (which mean the bot's DM with them)."""

@@ -18,6 +18,7 @@ from core import actions, outbox
 from core.actions import NotAllowed
 from core.confidentiality import conflicted, may_see
 from core.decisions import DecisionError
+from core.logs import about
 from core.models import Case
 from core.notify import CHAT
 from slackapp.context import SlackContext
@@ -36,7 +37,9 @@ def allowed_case(
     if not ctx.stewards.is_steward(user):
         actions.record_refusal(session, case, user, attempted)
         ephemeral(session, body, NOT_A_STEWARD)
-        log.warning("a non-steward pressed %s on case %s", attempted, case_id)
+        log.warning(
+            "a non-steward pressed %s on case %s", attempted, case_id, extra=about(case_id=case_id)
+        )
         return None
     if case is None:
         ephemeral(session, body, "That case no longer exists.")

@@ -18,6 +18,7 @@ from core import actions, notify
 from core.attachments import attachment_rows
 from core.cases import EntryKind, Role, Source
 from core.crypto import lookup_hashes
+from core.logs import about
 from core.models import Attachment, Entry
 from slackapp.context import SlackContext
 from slackapp.files import Evidence, fetch_evidence
@@ -98,7 +99,7 @@ def reporter_message(ctx: SlackContext, event: dict[str, Any], user: str) -> Non
             session.execute(insert(Attachment), attachment_rows(case.id, entry.id, evidence.kept))
         told = evidence.summary() if evidence else {}
         notify.direct_message(session, case, user, "message_added", ref=case.ref, **told)
-        log.info("a direct message joined %s", case.ref)
+        log.info("a direct message joined %s", case.ref, extra=about(case.ref))
 
 
 def _refused_all(evidence: Evidence) -> dict[str, Any]:

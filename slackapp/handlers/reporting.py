@@ -24,6 +24,7 @@ from core.clock import human
 from core.codenames import new_token
 from core.confidentiality import ConflictSource
 from core.deadlines import DeadlineKind, next_pending
+from core.logs import about
 from core.models import STORED_FILE_COLUMNS, Attachment, MessageSnapshot, SnapshotFile
 from core.people import Contact
 from core.policy import Code
@@ -214,7 +215,7 @@ def file_case(
         ack_due=human(due.due_at) if due and due.kind == DeadlineKind.ACKNOWLEDGEMENT else None,
         **told,
     )
-    log.info("report filed from Slack as %s", case.ref)
+    log.info("report filed from Slack as %s", case.ref, extra=about(case.ref))
     return case.id
 
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select, text
 
+from core.logs import JsonFormatter
 from core.models import Entry
 from mailgateway.server import MailServer
 from tests.mail import corpus
@@ -58,9 +59,8 @@ def test_nothing_personal_reaches_the_logs(
     finally:
         with stack.db.engine.begin() as conn:
             conn.execute(text("ALTER TABLE inbound_messages_away RENAME TO inbound_messages"))
-    logged = "\n".join(
-        record.getMessage() + (caplog.text if record.exc_info else "") for record in caplog.records
-    )
+    # Each line as the service writes it: the message, its reference fields and any traceback.
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
     assert logged, "the run should have logged something"
     for secret in (SECRET_WORDS, "casey.quill", "Casey Quill", "U_ALEX", "alex@example"):
         assert secret not in logged, secret

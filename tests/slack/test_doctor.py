@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.db import Database
 from slackapp.emulator import SlackEmulator
+from tests.conftest import free_port
 
 
 def doctor(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -32,6 +33,8 @@ def test_doctor_checks_the_staff_channel(db: Database, database_url: str, tmp_pa
             "SLACK_API_URL": emulator.api_url,
             "STEWARD_STAFF_CHANNEL": "G_STAFF",
             "STEWARD_ESCALATION_CHANNEL": "G_ESCALATE",
+            "STEWARD_CONDUCT_ADDRESS": "conduct@steward-community.org",
+            "STEWARD_SMTP_PORT": str(free_port()),
         }
         good = doctor(env, tmp_path)
         assert good.returncode == 0, good.stdout

@@ -27,7 +27,7 @@ from core.db import Database
 from core.settings import Settings
 from slackapp.emulator import SlackEmulator
 from steward import runtime
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, free_port
 from tests.slack.conftest import Stack, eventually, form_values
 from tests.slack.test_confidentiality import SECRET_WORDS
 from tests.slack.test_doctor import doctor
@@ -47,6 +47,7 @@ def steward_web(tmp_path: Path, database_url: str, **env: str) -> subprocess.Pop
             **env,
         }
     )
+    environ.setdefault("STEWARD_WEB_PORT", str(free_port()))  # the health routes listen there
     return subprocess.Popen(
         [sys.executable, "-m", "steward.cli", "web", "--socket-mode"],
         env=environ,
@@ -237,7 +238,12 @@ def test_doctor_checks_the_app_token_and_needs_no_signing_secret_with_it(
     tmp_path: Path, database_url: str, db: Database
 ) -> None:
     with SlackEmulator() as emulator:
-        env = {"STEWARD_DATABASE_URL": database_url, **slack_env(emulator, emulator.app_token)}
+        env = {
+            "STEWARD_DATABASE_URL": database_url,
+            "STEWARD_CONDUCT_ADDRESS": "conduct@steward-community.org",
+            "STEWARD_SMTP_PORT": str(free_port()),
+            **slack_env(emulator, emulator.app_token),
+        }
         good = doctor(env, tmp_path)
         assert good.returncode == 0, good.stdout
         assert "ok   app token: Slack opens Socket Mode connections for it" in good.stdout

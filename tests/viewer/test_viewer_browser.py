@@ -98,7 +98,8 @@ class Steward:
 
     def banner(self) -> list[str]:
         assert self.started.wait(60), "steward run printed no banner"
-        return [line for line in self.lines if not line[:4].isdigit()]  # skip log lines
+        # Skip log lines: text (starting with the date) or JSON (stderr is not a terminal).
+        return [line for line in self.lines if not line[:4].isdigit() and line[:1] != "{"]
 
     def stop(self) -> str:
         self.process.send_signal(signal.SIGTERM)

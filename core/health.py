@@ -1,0 +1,96 @@
+"""`/healthz`, `/readyz` and `/metrics`: what a process manager and Prometheus ask.
+
+- `/healthz` says the process is alive and answering; it touches nothing else,
+  so a slow database never gets a live process restarted.
+- `/readyz` says whether the process can do its work: the database answers
+  and has Steward's schema, and the oldest undelivered outbox row is younger
+  than `STEWARD_READY_MAX_OUTBOX_AGE_SECONDS` (a stuck outbox means reports
+  are recorded but nobody hears of them). 503 when not ready, with the reason.
+- `/metrics` is the Prometheus text of `core.metrics`.
+
+Served on the web port by `slackapp.web`, and on a small port of their own by
+the mail gateway and the worker. Answers carry counts and ages, never content.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import metrics
+from core.db import Database
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+@dataclass
+class Health:
+    """What one process reports about itself; `details` adds process-specific facts
+    (e.g. whether this worker holds the scheduler)."""
+
+    db: Database
+    max_outbox_age: float
+    details: Callable[[], dict[str, Any]] = field(default=lambda: {})
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Ready or not, and the facts behind the answer."""
+        try:
+            if not self.db.has_schema():
+                return False, {"ready": False, "reason": "no schema: run `steward db upgrade`"}
+            backlog = metrics.outbox_backlog(self.db)
+        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+            return False, {"ready": False, "reason": f"database unreachable ({type(exc).__name__})"}
+        pending = sum(count for count, _ in backlog.values())
+        oldest = max((age for _, age in backlog.values()), default=0.0)
+        body: dict[str, Any] = {
+            "ready": True,
+            "database": "ok",
+            "outbox_backlog": pending,
+            "outbox_oldest_pending_seconds": round(oldest, 1),
+            "outbox_by_channel": {
+                channel: {"backlog": count, "oldest_pending_seconds": round(age, 1)}
+                for channel, (count, age) in sorted(backlog.items())
+            },
+            **self.details(),
+        }
+        if self.max_outbox_age and oldest > self.max_outbox_age:
+            body["ready"] = False
+            body["reason"] = (
+                f"the oldest outbox row has waited {oldest:.0f} s "
+                f"(limit {self.max_outbox_age:g} s): check Slack and the mail relay"
+            )
+        return body["ready"], body
+
+    def wsgi(self, fallback: WSGIApp | None = None) -> WSGIApp:
+        """The three routes, handing every other path to `fallback` (or 404)."""
+
+        def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            path = environ.get("PATH_INFO", "")
+            if path == "/healthz":
+                return _json(start_response, "200 OK", {"ok": True})
+            if path == "/readyz":
+                ready, body = self.readiness()
+                return _json(start_response, "200 OK" if ready else "503 Service Unavailable", body)
+            if path == "/metrics":
+                return _metrics(self.db, start_response)
+            if fallback is not None:
+                return fallback(environ, start_response)
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+
+        return app
+
+
+def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
+    start_response(status, [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
+
+
+def _metrics(db: Database, start_response: StartResponse) -> list[bytes]:
+    text = metrics.exposition(db)
+    start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE)])
+    return [text]
