@@ -37,7 +37,7 @@ from core.outbox import row as outbox_row
 from core.people import Contact
 from core.settings import Settings
 from mailgateway.correlate import Correlation, correlate
-from mailgateway.parsing import ParsedMail, normalise_line_endings, parse_message
+from mailgateway.parsing import ParsedMail, parse_message
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +110,12 @@ class MailIngest:
         )
 
     def parse(self, raw: bytes, envelope: Envelope) -> ParsedMail:
-        """Everything the record needs from the bytes; never fails on bad input (see defects)."""
+        """Everything the record needs from the bytes; never fails on bad input (see defects).
+
+        `parse_message` normalises line endings itself, and notes a bare CR it neutralised
+        in the headers as a defect; normalising here first would hide that defect."""
         return parse_message(
-            normalise_line_endings(raw),
+            raw,
             envelope_from=envelope.mail_from,
             authserv_id=self.settings.authserv_id,
             max_attachment_bytes=self.settings.max_attachment_bytes,
