@@ -10,6 +10,7 @@ the handler stops there instead of failing with a traceback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -20,19 +21,18 @@ log = logging.getLogger(__name__)
 
 def open_modal(client: WebClient, trigger_id: str | None, view: dict[str, Any]) -> bool:
     """`views.open`; False when Slack refused it."""
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:
-        log.warning("a modal could not be opened (%s)", exc.response.get("error"))
-        return False
-    return True
+    return _done("opened", lambda: client.views_open(trigger_id=trigger_id, view=view))
 
 
 def update_modal(client: WebClient, view_id: str, view: dict[str, Any]) -> bool:
     """`views.update` of an open modal; False when Slack refused it."""
+    return _done("updated", lambda: client.views_update(view_id=view_id, view=view))
+
+
+def _done(what: str, call: Callable[[], Any]) -> bool:
     try:
-        client.views_update(view_id=view_id, view=view)
+        call()
     except SlackApiError as exc:
-        log.warning("a modal could not be updated (%s)", exc.response.get("error"))
+        log.warning("a modal could not be %s (%s)", what, exc.response.get("error"))
         return False
     return True
