@@ -321,3 +321,80 @@ def test_every_button_from_everyone_then_nothing_internal_reached_a_person(
                 assert signed_post(stack, payload)[0] == 200
     settle_and_check(logs, pause=0.5)
     assert_nothing_leaked_to_people(stack)
+
+
+def signed_event(stack: Stack, event: dict[str, Any]) -> tuple[int | None, str]:
+    envelope = {
+        "token": "legacy",
+        "team_id": "T_STEWARD",
+        "api_app_id": "A_STEWARD",
+        "type": "event_callback",
+        "event_id": "Ev" + str(time.monotonic_ns()),
+        "event_time": int(time.time()),
+        "event": event,
+    }
+    answer = signing.post_signed(
+        stack.web.events_url,
+        json.dumps(envelope).encode(),
+        "application/json",
+        stack.settings.slack_signing_secret or "",
+        timeout=30,
+    )
+    return answer.status, answer.text
+
+
+def any_files() -> st.SearchStrategy[Any]:
+    """A message's `files`, as Slack sends them or mangled."""
+    file_object = st.fixed_dictionaries(
+        {"id": st.sampled_from(["F_NONE", "F123"]) | any_string()},
+        optional={
+            "name": any_string(),
+            "size": st.integers(-1, 10**12) | any_string(),
+            "mimetype": any_string(),
+            "url_private": st.just("http://127.0.0.1:9/nothing") | any_string(),
+        },
+    )
+    return st.none() | st.lists(file_object | any_json(), max_size=3)
+
+
+@examples(40)
+@given(data=st.data())
+def test_shortcuts_and_messages_answer_cleanly(
+    stack: Stack, opened: dict[str, Any], logs: LogWatch, data: st.DataObject
+) -> None:
+    """*Report this message* on a random message, and messages (in a reporter's DM and in
+    a case thread) with random text, subtypes and files."""
+    user = data.draw(st.sampled_from(USERS), label="user")
+    message = {
+        "type": "message",
+        "user": data.draw(st.none() | st.sampled_from(USERS) | any_string()),
+        "text": data.draw(st.none() | any_string()),
+        "ts": data.draw(st.sampled_from(["1700000000.000100"]) | any_string()),
+        "files": data.draw(any_files()),
+        "subtype": data.draw(st.none() | st.sampled_from(["file_share", "thread_broadcast"])),
+    }
+    message = {k: v for k, v in message.items() if v is not None}
+    if data.draw(st.booleans(), label="shortcut"):
+        payload = {
+            "type": "message_action",
+            **common(stack, user, "message_action"),
+            "callback_id": "report_message",
+            "action_ts": "1.0",
+            "message_ts": message.get("ts", "1.0"),
+            "channel": {"id": data.draw(st.sampled_from(["C_GENERAL", "G_STAFF", "D1"]))},
+            "message": message,
+            "response_url": "http://127.0.0.1:9/unused",
+        }
+        status, text = signed_post(stack, payload)
+    else:
+        where = data.draw(st.sampled_from(["dm", "thread"]), label="where")
+        event = {**message, "user": user}
+        if where == "dm":
+            event |= {"channel": stack.emulator.state()["dms"].get(user) or "D_X"}
+            event |= {"channel_type": "im"}
+        else:
+            event |= {"channel": "G_STAFF", "channel_type": "group"}
+            event |= {"thread_ts": opened["root"]["ts"]}
+        status, text = signed_event(stack, event)
+    assert status == 200, (status, text[:500])
+    settle_and_check(logs, pause=0.1)
