@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core import actions, appeals
 from core import cases as case_service
-from core.attachments import attachment_rows
+from core.attachments import attachment_rows, refused_note
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
 from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id, queue_email
@@ -273,7 +273,7 @@ class MailIngest:
             in_reply_to=plain.parsed.message_id,
             references=plain.parsed.references,
             automatic=True,
-            context={"ack_due": human(record.ack_due)},
+            context={"ack_due": human(record.ack_due), "files_note": ""},
         )
         reference = {
             "message_id": payload["message_id"],
@@ -409,10 +409,18 @@ class MailIngest:
             in_reply_to=parsed.message_id,
             references=parsed.references,
             automatic=True,
-            context={"ack_due": ack_due},
+            context={"ack_due": ack_due, "files_note": self._files_note(parsed)},
         )
         acks[return_path] += 1
         return True
+
+    def _files_note(self, parsed: ParsedMail) -> str:
+        """The acknowledgement's word on attachments that were not kept, and why."""
+        if not parsed.refused:
+            return ""
+        settings = self.settings
+        note = refused_note(parsed.refused, settings.max_attachment_bytes, settings.max_attachments)
+        return "\n\nSome of the files you attached were not kept:\n" + note
 
     def _recent_acks(self, session: Session, addresses: list[str | None]) -> Counter[str]:
         """Acknowledgements sent to each address in the last hour (the per-sender limit)."""

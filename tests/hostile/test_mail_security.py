@@ -37,7 +37,7 @@ from steward import runtime
 from tests.conftest import free_port
 from tests.gateway.conftest import running_gateway
 from tests.mail import corpus
-from tests.smtp_helpers import send
+from tests.smtp_helpers import Sink, send
 
 # -- an auto-responder that answers every mail ------------------------------------------
 
@@ -156,8 +156,12 @@ def bomb() -> bytes:
 
 
 @pytest.fixture
-def limited_gateway(db: Database, mail_settings: Settings) -> Iterator[MailServer]:
-    limited = replace(mail_settings, max_attachment_bytes=ATTACHMENT_LIMIT, max_attachments=5)
+def limited(mail_settings: Settings) -> Settings:
+    return replace(mail_settings, max_attachment_bytes=ATTACHMENT_LIMIT, max_attachments=5)
+
+
+@pytest.fixture
+def limited_gateway(db: Database, limited: Settings) -> Iterator[MailServer]:
     with running_gateway(db, limited) as server:
         yield server
 
@@ -176,7 +180,7 @@ def with_attachments(files: list[tuple[str, str, bytes]]) -> bytes:
 
 
 def test_an_oversized_attachment_is_refused_with_its_reason_and_the_rest_kept(
-    limited_gateway: MailServer, db: Database
+    limited_gateway: MailServer, db: Database, limited: Settings, sink: Sink
 ) -> None:
     small = b"what they wrote, saved as text\n"
     big = bytes(range(256)) * (ATTACHMENT_LIMIT // 256 + 8)
@@ -199,6 +203,15 @@ def test_an_oversized_attachment_is_refused_with_its_reason_and_the_rest_kept(
         ]
         # The refused file is still in the raw message, kept whole as evidence.
         assert stored.raw == raw
+    # The sender is told, in the acknowledgement, which file was not kept and why.
+    runtime.build_outbox_worker(db, limited).run_once()
+    [ack] = sink.messages
+    body = message_from_bytes(ack.data, policy=policy.default).get_body().get_content()
+    body = body.replace("\r\n", "\n")
+    assert (
+        "can read it.\n\nSome of the files you attached were not kept:\n"
+        "- recording.bin: not kept, because it is larger than the limit of 64 KB.\n"
+    ) in body
 
 
 def test_zip_bombs_and_nested_archives_are_stored_as_they_came_never_expanded(
