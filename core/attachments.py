@@ -105,6 +105,31 @@ class RefusedAttachment:
 # or (Slack) it could not be fetched.
 REFUSALS = ("empty", "too_large", "too_many", "unavailable")
 
+# The refusals every channel shares, in the sender's terms ({limit}: a size_text).
+REFUSED_BECAUSE = {
+    "empty": "it is empty",
+    "too_large": "it is larger than the limit of {limit}",
+    "too_many": "only {count} files can be kept from one message",
+}
+
+
+def size_text(size: int) -> str:
+    """A size as people read it: "5 MB", "200 KB"."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def refused_note(refused: Iterable[RefusedAttachment], max_bytes: int, max_count: int) -> str:
+    """Plain-text lines telling a sender which files were not kept, and why."""
+    lines = []
+    for item in refused:
+        reason = REFUSED_BECAUSE.get(item.reason, "it could not be kept")
+        reason = reason.format(limit=size_text(max_bytes), count=max_count)
+        lines.append(f"- {item.original_filename or 'a file'}: not kept, because {reason}.")
+    return "\n".join(lines)
+
 
 def extension_for(content_type: str) -> str:
     """Best file extension for a MIME type, ``.bin`` when nothing sensible is known."""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core import actions, anonymity, appeals
 from core import cases as case_service
-from core.attachments import attachment_rows
+from core.attachments import attachment_rows, refused_note
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
 from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id, queue_email
@@ -38,7 +38,7 @@ from core.outbox import row as outbox_row
 from core.people import Contact
 from core.settings import Settings
 from mailgateway.correlate import Correlation, correlate
-from mailgateway.parsing import ParsedMail, normalise_line_endings, parse_message
+from mailgateway.parsing import ParsedMail, parse_message
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,12 @@ class MailIngest:
         )
 
     def parse(self, raw: bytes, envelope: Envelope) -> ParsedMail:
-        """Everything the record needs from the bytes; never fails on bad input (see defects)."""
+        """Everything the record needs from the bytes; never fails on bad input (see defects).
+
+        `parse_message` normalises line endings itself, and notes a bare CR it neutralised
+        in the headers as a defect; normalising here first would hide that defect."""
         return parse_message(
-            normalise_line_endings(raw),
+            raw,
             envelope_from=envelope.mail_from,
             authserv_id=self.settings.authserv_id,
             max_attachment_bytes=self.settings.max_attachment_bytes,
@@ -278,6 +281,7 @@ class MailIngest:
             automatic=True,
             context={
                 "ack_due": human(record.ack_due),
+                "files_note": "",
                 **anonymity.acknowledgement_context(False, record.ref),
             },
         )
@@ -423,11 +427,20 @@ class MailIngest:
             automatic=True,
             context={
                 "ack_due": ack_due,
+                "files_note": self._files_note(parsed),
                 **anonymity.acknowledgement_context(reporter.anonymous, case.ref),
             },
         )
         acks[return_path] += 1
         return True
+
+    def _files_note(self, parsed: ParsedMail) -> str:
+        """The acknowledgement's word on attachments that were not kept, and why."""
+        if not parsed.refused:
+            return ""
+        settings = self.settings
+        note = refused_note(parsed.refused, settings.max_attachment_bytes, settings.max_attachments)
+        return "\n\nSome of the files you attached were not kept:\n" + note
 
     def _recent_acks(self, session: Session, addresses: list[str | None]) -> Counter[str]:
         """Acknowledgements sent to each address in the last hour (the per-sender limit)."""

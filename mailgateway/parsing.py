@@ -67,7 +67,9 @@ INTERNAL_ERROR_DEFECT = "InternalParserErrorDefect"
 
 # --------------------------------------------------------------------------- line endings
 
-_HEADER_END = re.compile(rb"(?:^|\n)\r*\n")
+# The empty line that ends the header block; `eol` is the previous line's end (absent
+# when the message begins with the empty line, i.e. has no headers at all).
+_HEADER_END = re.compile(rb"(?:^|(?P<eol>\n))\r*\n")
 _LINE_SPLIT = re.compile(rb"\r?\n")
 _ANY_EOL = re.compile(rb"\r\n|\r|\n")
 
@@ -105,6 +107,8 @@ def _normalise(raw: bytes) -> tuple[bytes, int]:
         if raw and not raw.endswith((b"\n", b"\r")):
             headers = headers[:-2]
         return headers, bare_crs
+    if match.group("eol") is None:
+        return b"\r\n" + _normalise_body(raw[match.end() :]), 0
     headers, bare_crs = _normalise_header_block(raw[: match.start() + 1])
     return headers + b"\r\n" + _normalise_body(raw[match.end() :]), bare_crs
 

@@ -7,6 +7,7 @@ other than `views.open`) goes through the outbox or after the ack.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
@@ -38,6 +39,7 @@ def build_app(ctx: SlackContext) -> App:
     app.middleware(_metered_client)
     for module in (reporting, casework, decisions, conversation):
         module.register(app, ctx)
+    app.error(log_failure)
     return app
 
 
@@ -49,3 +51,15 @@ def _metered_client(context: BoltContext, next: Callable[[], None]) -> None:  # 
         token=plain.token, base_url=plain.base_url, timeout=plain.timeout, headers=plain.headers
     )
     next()
+
+
+def log_failure(error: Exception) -> None:
+    """A listener that failed, logged by its kind and place only.
+
+    Bolt's own handler logs the exception's message with its traceback, and a message
+    can quote what a person typed (a form value, a button value): that must not reach
+    the logs. The kind and the innermost frame of Steward's own code find the bug."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if "site-packages" not in f.filename] or frames
+    where = f" at {ours[-1].filename.rsplit('/', 1)[-1]}:{ours[-1].lineno}" if ours else ""
+    log.error("a Slack listener failed (%s%s)", type(error).__name__, where)

@@ -29,6 +29,7 @@ from core.attachments import (
     ParsedAttachment,
     RefusedAttachment,
     select_attachments,
+    size_text,
 )
 from core.settings import Settings
 
@@ -76,14 +77,6 @@ class Evidence:
 
     def __bool__(self) -> bool:
         return bool(self.kept or self.refused)
-
-
-def size_text(size: int) -> str:
-    """A size as people read it: "5 MB", "200 KB"."""
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} bytes"
 
 
 def file_refs(files: Any) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 SECTION_LIMIT = 3000
@@ -212,3 +213,15 @@ def versioned(blocks: list[Block], version: str) -> list[Block]:
         {**block, "block_id": f"{block.get('block_id') or block['type']}-{i}.{version}"[:255]}
         for i, block in enumerate(blocks)
     ]
+
+
+def picked_date(value: object) -> datetime | None:
+    """A datepicker's `YYYY-MM-DD` as a UTC datetime; anything else (Slack sends nothing
+    else, but a tampered or stale form can) reads as no date, which the core refuses
+    wherever a date is required."""
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from core.policy import Code, DecisionOption, Need, Option
-from slackapp.blocks.common import Block, context, modal, plain
+from slackapp.blocks.common import Block, context, modal, picked_date, plain
 
 DECISION_CALLBACK = "decision_form"
 APPEAL_DECISION_CALLBACK = "appeal_decision_form"
@@ -202,8 +202,7 @@ def read_decision(values: dict[str, Any]) -> DecisionAnswers:
         return (field(block_id).get("selected_option") or {}).get("value")
 
     def date(block_id: str) -> datetime | None:
-        value = field(block_id).get("selected_date")
-        return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+        return picked_date(field(block_id).get("selected_date"))
 
     return DecisionAnswers(
         outcome=option("outcome"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import attachments
 from slackapp.blocks.common import (
     Block,
     actions,
@@ -28,9 +29,7 @@ EMERGENCY = (
 
 # Why a file was not kept, in the reporter's terms (codes from core/attachments.py).
 REFUSED_BECAUSE = {
-    "empty": "it is empty",
-    "too_large": "it is larger than the limit of {limit}",
-    "too_many": "only {count} files can be kept from one message",
+    **attachments.REFUSED_BECAUSE,
     "unavailable": "Steward could not fetch it from Slack; please try sending it again",
     "no_case": "you have no open report to add it to",
 }

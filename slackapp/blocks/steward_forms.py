@@ -4,9 +4,9 @@ to the reported person."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
-from slackapp.blocks.common import Block, context, modal, plain
+from slackapp.blocks.common import Block, context, modal, picked_date, plain
 
 REPLY_CALLBACK = "case_reply_form"
 ASK_CALLBACK = "case_ask_form"
@@ -67,4 +67,4 @@ def read_message(values: dict) -> str:
 
 def read_respond_by(values: dict) -> datetime | None:
     chosen = ((values.get("respond_by") or {}).get("respond_by") or {}).get("selected_date")
-    return datetime.fromisoformat(chosen).replace(tzinfo=UTC) if chosen else None
+    return picked_date(chosen)

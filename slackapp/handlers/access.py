@@ -9,6 +9,7 @@ privately (an ephemeral message, or a DM for someone outside the channel).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -26,6 +27,7 @@ from slackapp.context import SlackContext
 log = logging.getLogger(__name__)
 
 NOT_A_STEWARD = "Only the community's stewards can act on conduct cases."
+CASE_GONE = "That case no longer exists."
 
 
 def allowed_case(
@@ -42,7 +44,7 @@ def allowed_case(
         )
         return None
     if case is None:
-        ephemeral(session, body, "That case no longer exists.")
+        ephemeral(session, body, CASE_GONE)
         return None
     if not may_see(case, user, ctx.stewards.all() | {user}):
         actions.record_refusal(session, case, user, attempted)
@@ -73,10 +75,35 @@ def ephemeral(session: Session, body: dict[str, Any], text: str) -> None:
         outbox.enqueue(session, CHAT, "ephemeral", {"channel": channel, "user": user, "text": text})
 
 
+# Row ids are 32-bit integers on PostgreSQL; a larger number names no row, and asking the
+# database for one would fail instead of finding nothing.
+_MAX_ID = 2**31 - 1
+
+
+def row_id(value: object) -> int:
+    """A row id from a button value or form metadata; 0 (no row) for anything else.
+
+    Only ASCII digits count: `str.isdigit` also admits characters such as "²" that
+    `int()` refuses."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit()):
+        return 0
+    number = int(text)
+    return number if number <= _MAX_ID else 0
+
+
 def case_id_of(body: dict[str, Any]) -> int:
     """The case a button names in its value (`<case id>` or `<case id>:<extra>`)."""
-    value = (body["actions"][0].get("value") or "0").split(":")[0]
-    return int(value) if value.isdigit() else 0
+    return row_id(str(body["actions"][0].get("value") or "0").split(":")[0])
+
+
+def metadata_case_id(view: dict[str, Any]) -> int:
+    """The case a modal was opened for, from its `private_metadata` (`{"case_id": n}`)."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return 0
+    return row_id(metadata.get("case_id")) if isinstance(metadata, dict) else 0
 
 
 def safe_message(exc: Exception) -> str:

@@ -7,7 +7,6 @@ ephemeral message and the attempt is audited.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -28,9 +27,12 @@ from slackapp.handlers.access import (
     NOT_A_STEWARD,
     allowed_case,
     case_id_of,
+    metadata_case_id,
     refuse,
+    row_id,
     safe_message,
 )
+from slackapp.handlers.modals import open_modal, update_modal
 from slackapp.readmodels import case_report
 
 log = logging.getLogger(__name__)
@@ -78,21 +80,22 @@ def register(app: App, ctx: SlackContext) -> None:
                 return
             actions.record_read(session, case, user, "report")
             view = case_view.report_modal(case_report(session, case, ctx.settings))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_modal(client, body.get("trigger_id"), view)
 
     @app.action(case_view.PREVIOUS_PAGE)
     @app.action(case_view.NEXT_PAGE)
     def view_page(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        case_part, _, page = body["actions"][0]["value"].partition(":")
-        user = body["user"]["id"]
+        case_part, _, page_part = str(body["actions"][0].get("value") or "").partition(":")
+        view_id = (body.get("view") or {}).get("id")
+        user, page = body["user"]["id"], row_id(page_part)
         with ctx.db.session() as session:
-            case = allowed_case(ctx, session, body, int(case_part), "view_report")
-            if case is None:
+            case = allowed_case(ctx, session, body, row_id(case_part), "view_report")
+            if case is None or not view_id:
                 return
             actions.record_read(session, case, user, f"report page {page}")
-            view = case_view.report_modal(case_report(session, case, ctx.settings), int(page or 0))
-        client.views_update(view_id=body["view"]["id"], view=view)
+            view = case_view.report_modal(case_report(session, case, ctx.settings), page)
+        update_modal(client, view_id, view)
 
     @app.action("case_reply")
     def open_reply(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -107,7 +110,7 @@ def register(app: App, ctx: SlackContext) -> None:
                 refuse(session, body, case, "reply", "The reporter asked not to be contacted.")
                 return
             view = steward_forms.reply_modal(case.id, case.ref, _via(route), case.anonymous)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_modal(client, body.get("trigger_id"), view)
 
     @app.action("case_ask_respondent")
     def open_ask(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -122,7 +125,7 @@ def register(app: App, ctx: SlackContext) -> None:
                 refuse(session, body, case, "ask", "There is no contact for them on record.")
                 return
             view = steward_forms.ask_modal(case.id, case.ref, _via(route))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_modal(client, body.get("trigger_id"), view)
 
     @app.view(steward_forms.REPLY_CALLBACK)
     def send_reply(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -169,7 +172,7 @@ def _relay_submission(
         )
         return
     user = body["user"]["id"]
-    case_id = int(json.loads(view.get("private_metadata") or "{}").get("case_id", 0))
+    case_id = metadata_case_id(view)
     with ctx.db.session() as session:
         case = session.get(Case, case_id)
         if case is None or not ctx.stewards.is_steward(user):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -13,7 +12,7 @@ from slack_sdk import WebClient
 
 from core import appeals, decisions, followups
 from core.actions import NotAllowed
-from core.cases import Source, get_case
+from core.cases import CaseNotFound, Source, get_case
 from core.decisions import DecisionError
 from core.models import Case, Deadline
 from core.policy import Code
@@ -22,12 +21,16 @@ from core.policy.wording import decision_hint
 from slackapp.blocks import decision_forms as forms
 from slackapp.context import SlackContext
 from slackapp.handlers.access import (
+    CASE_GONE,
     NOT_A_STEWARD,
     allowed_case,
     case_id_of,
     ephemeral,
+    metadata_case_id,
+    row_id,
     safe_message,
 )
+from slackapp.handlers.modals import open_modal
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,7 @@ def register(app: App, ctx: SlackContext) -> None:
         days = float(action["action_id"].rsplit("_", 1)[1])
         user = body["user"]["id"]
         with ctx.db.session() as session:
-            deadline = session.get(Deadline, int(action.get("value") or 0))
+            deadline = session.get(Deadline, row_id(action.get("value")))
             if deadline is None:
                 return
             case = allowed_case(ctx, session, body, deadline.case_id, "snooze")
@@ -107,7 +110,7 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None:
                 return
             view = forms.appeal_modal(case.id, case.ref)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_modal(client, body.get("trigger_id"), view)
 
     @app.view(forms.APPEAL_CALLBACK)
     def send_appeal(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -119,7 +122,7 @@ def register(app: App, ctx: SlackContext) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        case_id = _metadata_case(view)
+        case_id = metadata_case_id(view)
         try:
             with ctx.db.session() as session:
                 appeals.appeal_from_slack(
@@ -145,7 +148,7 @@ def _open(
         if case is None:
             return
         view = build(session, case)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_modal(client, body.get("trigger_id"), view)
 
 
 def _submit(
@@ -159,20 +162,30 @@ def _submit(
         return
     user = body["user"]["id"]
     if not ctx.stewards.is_steward(user):
-        ack(response_action="errors", errors={next(iter(values), "outcome"): NOT_A_STEWARD})
+        ack(response_action="errors", errors={_error_at(view, None): NOT_A_STEWARD})
         return
     try:
         with ctx.db.session() as session:
-            case = get_case(session, _metadata_case(view))
+            case = get_case(session, metadata_case_id(view))
             apply(ctx, session, case, user, values)
+    except CaseNotFound:
+        ack(response_action="errors", errors={_error_at(view, None): CASE_GONE})
+        return
     except (DecisionError, NotAllowed) as exc:
         block = forms.error_block(str(exc), getattr(exc, "field", None))
-        inputs = [b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"]
-        if block not in inputs:
-            block = "outcome" if "outcome" in inputs else next(iter(values))
-        ack(response_action="errors", errors={block: safe_message(exc)})
+        ack(response_action="errors", errors={_error_at(view, block): safe_message(exc)})
         return
     ack()
+
+
+def _error_at(view: dict[str, Any], block: str | None) -> str:
+    """The input an inline error is shown beside: the one it concerns when the modal has
+    it, else the outcome, else the first input (Slack refuses errors on anything else)."""
+    inputs = [b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"]
+    for candidate in (block, "outcome"):
+        if candidate in inputs:
+            return candidate
+    return inputs[0] if inputs else "outcome"
 
 
 def _record_decision(ctx: SlackContext, session: Any, case: Case, user: str, values: Any) -> None:
@@ -221,10 +234,3 @@ def _accept_late_appeal(
 
 def _code(ctx: SlackContext, session: Any, case: Case) -> Code:
     return case_code(session, ctx.settings, case)
-
-
-def _metadata_case(view: dict[str, Any]) -> int:
-    try:
-        return int(json.loads(view.get("private_metadata") or "{}").get("case_id", 0))
-    except (ValueError, TypeError):
-        return 0

@@ -33,6 +33,7 @@ from core.policy.wording import appeal_promise
 from slackapp.blocks import report_form
 from slackapp.context import SlackContext
 from slackapp.files import Evidence, fetch_evidence, file_refs, size_text
+from slackapp.handlers.modals import open_modal
 from slackapp.intake import record_submission
 from slackapp.text import from_slack
 
@@ -58,12 +59,12 @@ def register(app: App, ctx: SlackContext) -> None:
     @app.shortcut(GLOBAL_SHORTCUT)
     def report_concern(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=form())
+        open_modal(client, body.get("trigger_id"), form())
 
     @app.action("home_report")
     def report_from_home(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=form())
+        open_modal(client, body.get("trigger_id"), form())
 
     @app.shortcut(MESSAGE_SHORTCUT)
     def report_message(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -73,7 +74,7 @@ def register(app: App, ctx: SlackContext) -> None:
         stored = {**snapshot, "files_state": FETCHING} if snapshot["files"] else snapshot
         with ctx.db.session() as session:
             session.add(MessageSnapshot(token=token, reporter=body["user"]["id"], data=stored))
-        client.views_open(trigger_id=body["trigger_id"], view=form(snapshot, token))
+        open_modal(client, body.get("trigger_id"), form(snapshot, token))
         add_permalink(ctx, client, token, snapshot)
         keep_snapshot_files(ctx, client, token, snapshot)
 

@@ -134,5 +134,6 @@ def test_bare_cr_cannot_inject_a_header(gateway: MailServer, db: Database) -> No
     parsed = message_from_bytes(stored.raw, policy=policy.default)
     assert parsed["X-Injected"] is None
     assert b"\r\n" in stored.raw and b"\r\r" not in stored.raw
-    # The smuggled text stays inside the Subject value, as text.
+    # The smuggled text stays inside the Subject value, as text, and the attempt is noted.
     assert entry.data["subject"] == "hello X-Injected: yes"
+    assert "BareCRInHeaderDefect" in entry.data["defects"]

@@ -58,6 +58,14 @@ def test_clean_crlf_mail_is_left_byte_for_byte() -> None:
     assert normalise_line_endings(raw) == raw
 
 
+def test_a_message_with_no_headers_is_left_byte_for_byte() -> None:
+    """It begins with the empty line; there is no header line to mend, and no bare CR."""
+    raw = b"\r\njust a body\r\n"
+    assert normalise_line_endings(raw) == raw
+    assert normalise_line_endings(b"\njust a body\n") == raw
+    assert "BareCRInHeaderDefect" not in parse(raw).defects
+
+
 # --------------------------------------------------------------------------- header injection
 
 

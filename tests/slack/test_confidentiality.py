@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from core.logs import JsonFormatter
 from core.models import Entry
 from mailgateway.server import MailServer
+from slackapp.app import log_failure
 from tests.mail import corpus
 from tests.slack.conftest import Stack, eventually
 from tests.smtp_helpers import send
@@ -67,3 +68,20 @@ def test_nothing_personal_reaches_the_logs(
     staff = json.dumps(stack.staff_messages())
     for secret in (SECRET_WORDS, "casey.quill", "Casey", "U_ALEX"):
         assert secret not in staff, secret
+
+
+def test_a_failing_listener_is_logged_without_what_the_person_typed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Bolt's own error handler would log the exception's message, which can quote a
+    form value; Steward's logs the kind and the place only."""
+    caplog.set_level(logging.DEBUG)
+    try:
+        int(SECRET_WORDS)
+    except ValueError as exc:
+        log_failure(exc)
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and record.exc_info is None
+    assert record.getMessage().startswith("a Slack listener failed (ValueError at ")
+    assert "test_confidentiality.py:" in record.getMessage()
+    assert SECRET_WORDS not in caplog.text
