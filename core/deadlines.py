@@ -61,6 +61,26 @@ def next_pending(session: Session, case_id: int) -> Deadline | None:
     return upcoming[0] if upcoming else None
 
 
+def next_pending_by_case(session: Session, case_ids: list[int]) -> dict[int, Deadline]:
+    """The next pending deadline of each of many cases, in one query: lists of cases
+    (`steward cases list`, App Home) would otherwise pay one round trip per case."""
+    if not case_ids:
+        return {}
+    query = (
+        select(Deadline)
+        .where(
+            Deadline.case_id.in_(case_ids),
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+        .order_by(Deadline.case_id, Deadline.due_at)
+    )
+    found: dict[int, Deadline] = {}
+    for deadline in session.scalars(query):
+        found.setdefault(deadline.case_id, deadline)
+    return found
+
+
 def cancel(session: Session, case_id: int, kind: DeadlineKind, reason: str) -> int:
     """Withdraw the open deadlines of one kind, e.g. the acknowledgement once it is given."""
     result = session.execute(

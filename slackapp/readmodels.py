@@ -14,8 +14,17 @@ from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
 from core.crypto import lookup_hashes
-from core.deadlines import next_pending
-from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party, Person
+from core.deadlines import next_pending, next_pending_by_case
+from core.models import (
+    Appeal,
+    Attachment,
+    Case,
+    Deadline,
+    Entry,
+    MessageSnapshot,
+    Party,
+    Person,
+)
 from core.policy.record import case_code
 from core.settings import Settings
 from core.status import OPEN_STATUSES
@@ -36,7 +45,10 @@ DEADLINE_LABELS = {
 
 
 def next_deadline_text(session: Session, case: Case) -> str | None:
-    upcoming = next_pending(session, case.id)
+    return _deadline_text(next_pending(session, case.id))
+
+
+def _deadline_text(upcoming: Deadline | None) -> str | None:
     if upcoming is None:
         return None
     return f"{DEADLINE_LABELS.get(upcoming.kind, upcoming.kind)} by {human(upcoming.due_at)}"
@@ -163,6 +175,7 @@ def _entry_extra(data: dict) -> list[str]:
 
 
 OPEN = [str(status) for status in OPEN_STATUSES]
+HOME_CASES = 40  # as many as App Home lists (`slackapp/blocks/home.py`)
 
 
 def _cases_of(slack_user_id: str, role: Role) -> Select[tuple[Case]]:
@@ -185,7 +198,19 @@ def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
 
 
 def open_cases(session: Session, steward_id: str, settings: Settings) -> list[HomeCase]:
-    rows = session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)).all()
+    """The oldest open cases a steward may see (not those they are recused from), at most
+    `HOME_CASES`. Read a page at a time, so a record of many thousands of open cases
+    costs App Home no more than a page or two (`bench/scale.py`)."""
+    shown: list[Case] = []
+    after = 0
+    while len(shown) < HOME_CASES:
+        page = _oldest_open(session, after, HOME_CASES)
+        if not page:
+            break
+        shown += [c for c in page if steward_id not in (c.flags or {}).get("recused", [])]
+        after = page[-1].id
+    shown = shown[:HOME_CASES]
+    upcoming = next_pending_by_case(session, [c.id for c in shown])
     return [
         HomeCase(
             c.ref,
@@ -193,12 +218,28 @@ def open_cases(session: Session, steward_id: str, settings: Settings) -> list[Ho
             c.status,
             human(c.created_at),
             claimed_by=c.claimed_by,
-            next_deadline=next_deadline_text(session, c),
+            next_deadline=_deadline_text(upcoming.get(c.id)),
             category=case_code(session, settings, c).category_label(c.category),
         )
-        for c in rows
-        if steward_id not in (c.flags or {}).get("recused", [])
-    ][:40]
+        for c in shown
+    ]
+
+
+def _oldest_open(session: Session, after: int, limit: int) -> list[Case]:
+    """The `limit` oldest open cases numbered above `after`. One short range of the
+    (status, id) index per open status, rather than one sort of every open case."""
+    ids: list[int] = []
+    for status in OPEN:
+        ids += session.scalars(
+            select(Case.id)
+            .where(Case.status == status, Case.id > after)
+            .order_by(Case.id)
+            .limit(limit)
+        )
+    wanted = sorted(ids)[:limit]
+    if not wanted:
+        return []
+    return list(session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id)))
 
 
 def latest_open_case_reported_by(session: Session, slack_user_id: str) -> Case | None:
