@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, AnyStr
 
 from aiosmtpd.controller import Controller
@@ -58,6 +59,9 @@ class ConductHandler:
         self.commits: GroupRunner[tuple[ParsedMail, Envelope], IngestResult] = GroupRunner(
             storage.store_many, name="ingest"
         )
+        # Told after each stored message: `steward run` wakes its outbox worker with it, so a
+        # new case reaches its Slack thread without waiting for the worker's next poll.
+        self.stored: Callable[[], None] = _nothing
 
     async def handle_RCPT(
         self,
@@ -83,6 +87,7 @@ class ConductHandler:
         except Exception as exc:  # noqa: BLE001 - any failure must become a 451
             log.error("could not store an incoming message (%s); answered 451", type(exc).__name__)
             return TRY_LATER
+        self.stored()
         return ACCEPTED
 
     async def _parse(self, raw: bytes, mail: Envelope) -> ParsedMail:
@@ -159,6 +164,10 @@ class MailServer:
     def stop(self) -> None:
         self.controller.stop()
         self.handler.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _server_kwargs(settings: Settings) -> dict[str, Any]:
