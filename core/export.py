@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import iso
-from core.deadlines import next_pending, next_pending_by_case
+from core.deadlines import NextDeadline, next_pending, next_pending_by_case
 from core.decisions import appeal_decision_for, latest_decision
 from core.models import Appeal, Attachment, Case, Deadline, Decision, MessageSnapshot
 from core.policy import Code
@@ -22,7 +22,7 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
     return _summary(case, next_pending(session, case.id))
 
 
-def _summary(case: Case, upcoming: Deadline | None) -> dict[str, Any]:
+def _summary(case: Case, upcoming: Deadline | NextDeadline | None) -> dict[str, Any]:
     return {
         "ref": case.ref,
         "code_name": case.code_name,

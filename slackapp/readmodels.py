@@ -14,7 +14,7 @@ from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
 from core.crypto import lookup_hashes
-from core.deadlines import next_pending, next_pending_by_case
+from core.deadlines import NextDeadline, next_pending, next_pending_by_case
 from core.models import (
     Appeal,
     Attachment,
@@ -48,7 +48,7 @@ def next_deadline_text(session: Session, case: Case) -> str | None:
     return _deadline_text(next_pending(session, case.id))
 
 
-def _deadline_text(upcoming: Deadline | None) -> str | None:
+def _deadline_text(upcoming: Deadline | NextDeadline | None) -> str | None:
     if upcoming is None:
         return None
     return f"{DEADLINE_LABELS.get(upcoming.kind, upcoming.kind)} by {human(upcoming.due_at)}"
