@@ -122,7 +122,7 @@ class Party(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     reply_token: Mapped[str] = mapped_column(SealedText("parties.reply_token"))
     reply_token_hash: Mapped[str] = mapped_column(

@@ -180,13 +180,15 @@ HOME_CASES = 40  # as many as App Home lists (`slackapp/blocks/home.py`)
 
 def _cases_of(slack_user_id: str, role: Role) -> Select[tuple[Case]]:
     """Cases on which this Slack user is a party in `role`, newest first."""
+    # The person first (by keyed hash), then their parties (ix_parties_person_id): asking
+    # each party whether its person matches reads every party of every case.
+    person_ids = select(Person.id).where(
+        Person.slack_user_id_hash.in_(lookup_hashes(slack_user_id))
+    )
     return (
         select(Case)
         .join(Party, Party.case_id == Case.id)
-        .where(
-            Party.role == role,
-            Party.person.has(Person.slack_user_id_hash.in_(lookup_hashes(slack_user_id))),
-        )
+        .where(Party.role == role, Party.person_id.in_(person_ids))
         .order_by(Case.id.desc())
     )
 

@@ -1,4 +1,5 @@
-"""indexes for a large record: open cases by status, a case's pending deadlines
+"""indexes for a large record: open cases by status, a case's pending deadlines,
+a person's parties
 
 Revision ID: 0017
 Revises: 0012
@@ -23,9 +24,11 @@ def upgrade() -> None:
         "deadlines",
         ["case_id", "fired_at", "cancelled_at", "due_at"],
     )
+    op.create_index("ix_parties_person_id", "parties", ["person_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_parties_person_id", table_name="parties")
     op.drop_index("ix_deadlines_case_pending", table_name="deadlines")
     op.create_index("ix_cases_status", "cases", ["status"])
     op.drop_index("ix_cases_status_id", table_name="cases")
