@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ack_latency import count_cases, fire, percentiles, submission  # noqa: E402
-from bench.common import free_port, start, stop, wait_for_port  # noqa: E402
+from bench.common import free_port, start_steward_run, stop  # noqa: E402
 from bench.smtp_ingest import message  # noqa: E402
 from slackapp.emulator import SlackEmulator  # noqa: E402
 
@@ -77,20 +77,8 @@ def run(requests: int, concurrency: int, connections: int) -> dict:
     with SlackEmulator() as emulator:
         secret = emulator.signing_secret
         web_port, smtp_port = free_port(), free_port()
-        env = {
-            "STEWARD_DATABASE_URL": url,
-            "STEWARD_WEB_PORT": str(web_port),
-            "STEWARD_SMTP_PORT": str(smtp_port),
-            "SLACK_BOT_TOKEN": emulator.bot_token,
-            "SLACK_SIGNING_SECRET": secret,
-            "SLACK_API_URL": emulator.api_url,
-            "STEWARD_STAFF_CHANNEL": "G_STAFF",
-            "STEWARD_MAIL_OUT_DIR": str(work / "mail-out"),
-        }
-        steward = start(["-m", "steward.cli", "run"], env, work)
+        steward = start_steward_run(emulator, url, work, smtp_port, web_port)
         try:
-            wait_for_port(web_port)
-            wait_for_port(smtp_port)
             events = f"http://127.0.0.1:{web_port}/slack/events"
 
             def phase(name: str) -> list[float]:

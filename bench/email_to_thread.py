@@ -26,31 +26,25 @@ import statistics
 import sys
 import tempfile
 import time
-from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, start, stop, wait_for_port  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    free_port,
+    start,
+    start_steward_run,
+    stop,
+    wait_for_port,
+)
+from bench.smtp_ingest import message as report  # noqa: E402
 from slackapp.emulator import SlackEmulator  # noqa: E402
 
 P95_TARGET_MS = 500.0
 RATE_LIMITED_TARGET = 0.05
 STAFF = "G_STAFF"
 REF = re.compile(r"COC-(\d+)")
-
-
-def report(n: int, run: str) -> tuple[str, bytes]:
-    sender = f"member{n}@example.net"
-    msg = EmailMessage()
-    msg["From"] = f"Member {n} <{sender}>"
-    msg["To"] = "conduct@example.org"
-    msg["Subject"] = f"Report {n}: remarks on the call"
-    msg["Date"] = formatdate()
-    msg["Message-ID"] = f"<thread-{run}-{n}@example.net>"
-    msg.set_content("Someone kept mocking my accent during the call after I asked them to stop.\n")
-    return sender, msg.as_bytes()
 
 
 def roots(emulator: SlackEmulator) -> list[int]:
@@ -163,20 +157,8 @@ def run(reports: int, burst_size: int) -> dict:
 
         Database(url).upgrade()
         smtp_port, web_port = free_port(), free_port()
-        env = {
-            "STEWARD_DATABASE_URL": url,
-            "STEWARD_SMTP_PORT": str(smtp_port),
-            "STEWARD_WEB_PORT": str(web_port),
-            "SLACK_BOT_TOKEN": emulator.bot_token,
-            "SLACK_SIGNING_SECRET": emulator.signing_secret,
-            "SLACK_API_URL": emulator.api_url,
-            "STEWARD_STAFF_CHANNEL": STAFF,
-            "STEWARD_MAIL_OUT_DIR": str(work / "mail-out"),
-        }
-        steward = start(["-m", "steward.cli", "run"], env, work)
+        steward = start_steward_run(emulator, url, work, smtp_port, web_port)
         try:
-            wait_for_port(smtp_port)
-            wait_for_port(web_port)
             latency(emulator, smtp_port, 3, f"{run_id}-warm")
             samples = latency(emulator, smtp_port, reports, run_id)
             flood = burst(emulator, smtp_port, burst_size, f"{run_id}-burst")
