@@ -160,13 +160,15 @@ class SlackDeliverer:
         the rows behind this one keep their order (`slackapp/pacing.py`)."""
         self.pacer.wait(channel)
         try:
-            return self.ctx.client.chat_postMessage(channel=channel, **message)
+            answer = self.ctx.client.chat_postMessage(channel=channel, **message)
         except SlackApiError as exc:
             limited = getattr(exc.response, "status_code", 200) == 429
             if not limited or not self.pacer.refused(channel, _retry_after(exc.response.headers)):
                 raise
-        self.pacer.wait(channel)
-        return self.ctx.client.chat_postMessage(channel=channel, **message)
+            self.pacer.wait(channel)
+            answer = self.ctx.client.chat_postMessage(channel=channel, **message)
+        self.pacer.posted(channel)
+        return answer
 
     def _home(self, item: OutboundItem) -> str:
         user = item.payload["user"]

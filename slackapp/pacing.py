@@ -47,6 +47,14 @@ class ChannelPacer:
         if turn > now:
             self._sleep(turn - now)
 
+    def posted(self, channel: str) -> None:
+        """A post to the channel came back: count the interval from now, since Slack
+        counted the post somewhere between sending it and this answer."""
+        with self._lock:
+            now = self._clock()
+            if now < self._paced_until.get(channel, 0.0):
+                self._next[channel] = max(self._next.get(channel, 0.0), now + self.interval)
+
     def refused(self, channel: str, retry_after: float) -> bool:
         """Slack said 429: pace the channel. True if the caller should wait and try again."""
         if retry_after > LONGEST_WAIT:

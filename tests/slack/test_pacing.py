@@ -30,10 +30,15 @@ def test_a_channel_is_paced_only_after_a_refusal_and_only_for_a_while() -> None:
     pacer.wait("G_STAFF")
     pacer.wait("D_OTHER")  # other channels are not held up
     assert clock.slept == [2.0, 1.1, 1.1]
+    clock.now += 0.5  # a slow answer: the next turn counts from when it came back
+    pacer.posted("G_STAFF")
+    pacer.wait("G_STAFF")
+    assert clock.slept == [2.0, 1.1, 1.1, 1.1]
     clock.now += 120  # a minute after the last refusal the channel runs free again
     pacer.wait("G_STAFF")
+    pacer.posted("G_STAFF")
     pacer.wait("G_STAFF")
-    assert clock.slept == [2.0, 1.1, 1.1]
+    assert clock.slept == [2.0, 1.1, 1.1, 1.1]
 
 
 def test_a_long_retry_after_is_not_waited_in_place() -> None:
