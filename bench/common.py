@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from core import crypto
 
@@ -45,6 +46,30 @@ def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[b
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def start_steward_run(
+    emulator: Any, url: str, work: Path, smtp_port: int, web_port: int
+) -> subprocess.Popen[bytes]:
+    """`steward run` (web, mail and worker in one process) on `url`, talking to `emulator`."""
+    env = {
+        "STEWARD_DATABASE_URL": url,
+        "STEWARD_SMTP_PORT": str(smtp_port),
+        "STEWARD_WEB_PORT": str(web_port),
+        "SLACK_BOT_TOKEN": emulator.bot_token,
+        "SLACK_SIGNING_SECRET": emulator.signing_secret,
+        "SLACK_API_URL": emulator.api_url,
+        "STEWARD_STAFF_CHANNEL": "G_STAFF",
+        "STEWARD_MAIL_OUT_DIR": str(work / "mail-out"),
+    }
+    process = start(["-m", "steward.cli", "run"], env, work)
+    try:
+        wait_for_port(smtp_port)
+        wait_for_port(web_port)
+    except RuntimeError:
+        stop(process)
+        raise
+    return process
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -89,13 +89,14 @@ def run(messages: int, connections: int, database_url: str | None) -> dict[str, 
     run_id = str(int(time.time()))
     load = [message(n, run_id) for n in range(messages)]
     sink_seconds = sink_run(load, connections)
-    if database_url is None:
-        from core.db import Database
+    from core.db import Database
 
-        Database(url).upgrade()
+    Database(url).upgrade()
+    before = count_cases(url)
     steward_seconds = steward_run(load, connections, url, work)
-    stored = count_cases(url)
+    stored = count_cases(url) - before
     return {
+        "database": url.split(":", 1)[0],
         "messages": messages,
         "connections": connections,
         "sink_per_second": messages / sink_seconds,
@@ -146,7 +147,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL, migrated if needed")
     parser.add_argument("--check", action="store_true", help="exit 1 below the target ratio")
     args = parser.parse_args()
     result = run(args.messages, args.connections, args.database_url)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -59,6 +59,39 @@ def pending(session: Session, case_id: int | None = None) -> list[Deadline]:
 def next_pending(session: Session, case_id: int) -> Deadline | None:
     upcoming = pending(session, case_id)
     return upcoming[0] if upcoming else None
+
+
+class NextDeadline(NamedTuple):
+    kind: str
+    due_at: datetime
+
+
+def next_pending_by_case(session: Session, case_ids: list[int]) -> dict[int, NextDeadline]:
+    """The next pending deadline of each of many cases, in one query that returns one row
+    per case: lists of cases (`steward cases list`, App Home) would otherwise pay a round
+    trip per case, or load every pending deadline of every listed case."""
+    if not case_ids:
+        return {}
+    ranked = (
+        select(
+            Deadline.case_id,
+            Deadline.kind,
+            Deadline.due_at,
+            func.row_number()
+            .over(partition_by=Deadline.case_id, order_by=(Deadline.due_at, Deadline.id))
+            .label("rank"),
+        )
+        .where(
+            Deadline.case_id.in_(case_ids),
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.case_id, ranked.c.kind, ranked.c.due_at).where(ranked.c.rank == 1)
+    )
+    return {case_id: NextDeadline(kind, due_at) for case_id, kind, due_at in rows}
 
 
 def cancel(session: Session, case_id: int, kind: DeadlineKind, reason: str) -> int:

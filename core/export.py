@@ -15,15 +15,18 @@ from core.actions import contact_route
 from core.anonymity import redacted
 from core.clock import iso
 from core.confidentiality import conflicts, may_see
-from core.deadlines import next_pending
+from core.deadlines import NextDeadline, next_pending, next_pending_by_case
 from core.decisions import appeal_decision_for, latest_decision
-from core.models import Appeal, Attachment, Case, Decision, Entry, MessageSnapshot
+from core.models import Appeal, Attachment, Case, Deadline, Decision, Entry, MessageSnapshot
 from core.policy import Code
 from core.policy.record import case_code
 
 
 def case_summary(session: Session, case: Case) -> dict[str, Any]:
-    upcoming = next_pending(session, case.id)
+    return _summary(case, next_pending(session, case.id))
+
+
+def _summary(case: Case, upcoming: Deadline | NextDeadline | None) -> dict[str, Any]:
     return {
         "ref": case.ref,
         "code_name": case.code_name,
@@ -202,5 +205,6 @@ def appeal_data(appeal: Appeal) -> dict[str, Any]:
 
 
 def list_cases(session: Session, limit: int = 200) -> list[dict[str, Any]]:
-    cases = session.scalars(select(Case).order_by(Case.id.desc()).limit(limit))
-    return [case_summary(session, c) for c in cases]
+    cases = list(session.scalars(select(Case).order_by(Case.id.desc()).limit(limit)))
+    upcoming = next_pending_by_case(session, [c.id for c in cases])
+    return [_summary(c, upcoming.get(c.id)) for c in cases]

@@ -60,10 +60,12 @@ class Base(DeclarativeBase):
 
 class Case(Base):
     __tablename__ = "cases"
+    # Lists of open cases (App Home) read short ranges of this index, oldest first.
+    __table_args__ = (Index("ix_cases_status_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_name: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))
     category: Mapped[str | None] = mapped_column(String(64))
     severity: Mapped[str | None] = mapped_column(String(16))
@@ -120,7 +122,7 @@ class Party(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     reply_token: Mapped[str] = mapped_column(SealedText("parties.reply_token"))
     reply_token_hash: Mapped[str] = mapped_column(
@@ -254,7 +256,12 @@ class Deadline(Base):
     """A promise with a due time. Firing sets `fired_at` once, conditionally."""
 
     __tablename__ = "deadlines"
-    __table_args__ = (Index("ix_deadlines_pending", "fired_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadlines_pending", "fired_at", "due_at"),
+        # One case's pending deadlines, soonest first; without it SQLite reads every
+        # pending deadline of every case through ix_deadlines_pending.
+        Index("ix_deadlines_case_pending", "case_id", "fired_at", "cancelled_at", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

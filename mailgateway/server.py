@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, AnyStr
 
 from aiosmtpd.controller import Controller
@@ -59,6 +60,9 @@ class ConductHandler:
         self.commits: GroupRunner[tuple[ParsedMail, Envelope], IngestResult] = GroupRunner(
             storage.store_many, name="ingest"
         )
+        # Told after each stored message: `steward run` wakes its outbox worker with it, so a
+        # new case reaches its Slack thread without waiting for the worker's next poll.
+        self.stored: Callable[[], None] = _nothing
 
     async def handle_RCPT(
         self,
@@ -90,6 +94,7 @@ class ConductHandler:
             return TRY_LATER
         if result.new_case:
             metrics.REPORTS.labels(source="email").inc()
+        self.stored()
         return ACCEPTED
 
     async def _parse(self, raw: bytes, mail: Envelope) -> ParsedMail:
@@ -170,6 +175,10 @@ class MailServer:
     def stop(self) -> None:
         self.controller.stop()
         self.handler.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _server_kwargs(settings: Settings) -> dict[str, Any]:

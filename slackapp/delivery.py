@@ -41,6 +41,7 @@ from slackapp.blocks.thread import (
     snooze_target,
 )
 from slackapp.context import SlackContext
+from slackapp.pacing import ChannelPacer
 from slackapp.readmodels import open_cases, own_cases, root_facts
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class SlackDeliverer:
         self._private: dict[str, bool] = {}
         self._bot: str | None = None
         self._lock = threading.Lock()
+        self.pacer = ChannelPacer()
 
     @property
     def db(self) -> Database:
@@ -127,7 +129,7 @@ class SlackDeliverer:
                 channel=channel, ts=ts, text=moved_text(facts.ref), blocks=moved_blocks(facts.ref)
             )
         self.require_private(target)  # asked of Slack outside the database session
-        answer = client.chat_postMessage(channel=target, text=fallback, blocks=blocks)
+        answer = self._post(channel=target, text=fallback, blocks=blocks)
         posted = answer["ts"]
         with self.db.session() as session:
             case = session.get(Case, item.case_id)
@@ -274,11 +276,24 @@ class SlackDeliverer:
         first = ""
         for number, part in enumerate(parts, start=1):
             text = fallback if number == 1 else f"{fallback} (part {number} of {len(parts)})"
-            answer = self.ctx.client.chat_postMessage(
-                channel=channel, text=text, blocks=part, thread_ts=thread_ts
-            )
+            answer = self._post(channel=channel, text=text, blocks=part, thread_ts=thread_ts)
             first = first or answer["ts"]
         return first
+
+    def _post(self, channel: str, **message: Any) -> Any:
+        """chat.postMessage in the channel's turn; a 429 is waited out here, once, so that
+        the rows behind this one keep their order (`slackapp/pacing.py`)."""
+        self.pacer.wait(channel)
+        try:
+            answer = self.ctx.client.chat_postMessage(channel=channel, **message)
+        except SlackApiError as exc:
+            limited = getattr(exc.response, "status_code", 200) == 429
+            if not limited or not self.pacer.refused(channel, _retry_after(exc.response.headers)):
+                raise
+            self.pacer.wait(channel)
+            answer = self.ctx.client.chat_postMessage(channel=channel, **message)
+        self.pacer.posted(channel)
+        return answer
 
     def _home(self, item: OutboundItem) -> str:
         user = item.payload["user"]

@@ -17,8 +17,17 @@ from core.cases import Role
 from core.clock import human
 from core.confidentiality import conflicted, conflicts, may_see
 from core.crypto import lookup_hashes
-from core.deadlines import next_pending
-from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party, Person
+from core.deadlines import NextDeadline, next_pending, next_pending_by_case
+from core.models import (
+    Appeal,
+    Attachment,
+    Case,
+    Deadline,
+    Entry,
+    MessageSnapshot,
+    Party,
+    Person,
+)
 from core.policy.record import case_code
 from core.settings import Settings
 from core.status import OPEN_STATUSES
@@ -39,7 +48,10 @@ DEADLINE_LABELS = {
 
 
 def next_deadline_text(session: Session, case: Case) -> str | None:
-    upcoming = next_pending(session, case.id)
+    return _deadline_text(next_pending(session, case.id))
+
+
+def _deadline_text(upcoming: Deadline | NextDeadline | None) -> str | None:
     if upcoming is None:
         return None
     return f"{DEADLINE_LABELS.get(upcoming.kind, upcoming.kind)} by {human(upcoming.due_at)}"
@@ -187,17 +199,20 @@ def _entry_extra(data: dict) -> list[str]:
 
 
 OPEN = [str(status) for status in OPEN_STATUSES]
+HOME_CASES = 40  # as many as App Home lists (`slackapp/blocks/home.py`)
 
 
 def _cases_of(slack_user_id: str, role: Role) -> Select[tuple[Case]]:
     """Cases on which this Slack user is a party in `role`, newest first."""
+    # The person first (by keyed hash), then their parties (ix_parties_person_id): asking
+    # each party whether its person matches reads every party of every case.
+    person_ids = select(Person.id).where(
+        Person.slack_user_id_hash.in_(lookup_hashes(slack_user_id))
+    )
     return (
         select(Case)
         .join(Party, Party.case_id == Case.id)
-        .where(
-            Party.role == role,
-            Party.person.has(Person.slack_user_id_hash.in_(lookup_hashes(slack_user_id))),
-        )
+        .where(Party.role == role, Party.person_id.in_(person_ids))
         .order_by(Case.id.desc())
     )
 
@@ -211,9 +226,20 @@ def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
 def open_cases(
     session: Session, steward_id: str, stewards: Iterable[str], settings: Settings
 ) -> list[HomeCase]:
-    """The open cases this steward may see, by the one rule every surface follows."""
+    """The oldest open cases this steward may see, by the one rule every surface follows,
+    at most `HOME_CASES`. Read a page at a time, so a record of many thousands of open
+    cases costs App Home no more than a page or two (`bench/scale.py`)."""
     stewards = frozenset(stewards)
-    rows = session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)).all()
+    shown: list[Case] = []
+    after = 0
+    while len(shown) < HOME_CASES:
+        page = _oldest_open(session, after, HOME_CASES)
+        if not page:
+            break
+        shown += [c for c in page if may_see(c, steward_id, stewards)]
+        after = page[-1].id
+    shown = shown[:HOME_CASES]
+    upcoming = next_pending_by_case(session, [c.id for c in shown])
     return [
         HomeCase(
             c.ref,
@@ -221,12 +247,28 @@ def open_cases(
             c.status,
             human(c.created_at),
             claimed_by=c.claimed_by,
-            next_deadline=next_deadline_text(session, c),
+            next_deadline=_deadline_text(upcoming.get(c.id)),
             category=case_code(session, settings, c).category_label(c.category),
         )
-        for c in rows
-        if may_see(c, steward_id, stewards)
-    ][:40]
+        for c in shown
+    ]
+
+
+def _oldest_open(session: Session, after: int, limit: int) -> list[Case]:
+    """The `limit` oldest open cases numbered above `after`. One short range of the
+    (status, id) index per open status, rather than one sort of every open case."""
+    ids: list[int] = []
+    for status in OPEN:
+        ids += session.scalars(
+            select(Case.id)
+            .where(Case.status == status, Case.id > after)
+            .order_by(Case.id)
+            .limit(limit)
+        )
+    wanted = sorted(ids)[:limit]
+    if not wanted:
+        return []
+    return list(session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id)))
 
 
 def latest_open_case_reported_by(session: Session, slack_user_id: str) -> Case | None:

@@ -353,6 +353,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if emulator is not None:
             emulator.app_url = web.events_url
         outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
+        mail.handler.stored = outbox.wake
         services.start(runtime.build_election(db, settings, outbox))
         print_addresses(settings, db.url, web.events_url, mail.address, emulator)
         if args.key_note:

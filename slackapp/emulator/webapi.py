@@ -266,6 +266,7 @@ class WebApi:
         channel_key = params.text("channel") or params.text("channel_id") or ""
         retry_after = self.rate_limiter.check(method, channel_key)
         if retry_after is not None:
+            self.ws.count_rate_limited(method)
             return ApiResponse(
                 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
             )

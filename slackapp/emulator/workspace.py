@@ -116,6 +116,8 @@ class Workspace:
             self.response_urls: dict[str, dict[str, Any]] = {}
             self.response_posts: list[dict[str, Any]] = []
             self.calls: dict[str, int] = {}
+            # Calls refused with 429 by the rate limit, per method (not in `calls`).
+            self.rate_limited: dict[str, int] = {}
             self.deliveries: list[dict[str, Any]] = []
             self.users[self.bot["user_id"]] = {
                 "id": self.bot["user_id"],
@@ -637,6 +639,10 @@ class Workspace:
         with self.lock:
             self.calls[method] = self.calls.get(method, 0) + 1
 
+    def count_rate_limited(self, method: str) -> None:
+        with self.lock:
+            self.rate_limited[method] = self.rate_limited.get(method, 0) + 1
+
     def record_delivery(self, entry: dict[str, Any]) -> None:
         """Keep the latest deliveries to the app, for state() and debugging."""
         with self.lock:
@@ -700,5 +706,6 @@ class Workspace:
                 "files": files,
                 "response_url_posts": copy.deepcopy(self.response_posts),
                 "calls": dict(self.calls),
+                "rate_limited": dict(self.rate_limited),
                 "deliveries": copy.deepcopy(self.deliveries),
             }

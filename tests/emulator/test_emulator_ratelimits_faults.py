@@ -27,6 +27,10 @@ def test_rate_limit_answers_429_with_retry_after(client: WebClient, emu: SlackEm
     # Other methods are unaffected.
     assert client.conversations_info(channel="G_STAFF")["ok"]
     assert len(emu.state()["channels"]["G_STAFF"]["messages"]) == 1
+    # Refused calls are counted apart from the calls made.
+    state = emu.state()
+    assert state["rate_limited"] == {"chat.postMessage": 1}
+    assert state["calls"]["chat.postMessage"] == 2
 
 
 def test_retry_handler_recovers_from_429(emu: SlackEmulator) -> None:
