@@ -68,3 +68,15 @@ def _pending_match(session: Session, contact: Contact) -> Person | None:
         if contact.email and obj.email == contact.email:
             return obj
     return None
+
+
+def is_contact(person: Person, contact: Contact) -> bool:
+    """Whether a person on the record is the one an adapter knows by this Slack ID or address.
+
+    Every "is this the same person" question goes through here (and through
+    `find_or_create_person`), so how identities are compared lives in one module.
+    """
+    contact = contact.normalised()
+    if contact.slack_user_id and person.slack_user_id == contact.slack_user_id:
+        return True
+    return bool(contact.email and person.email and person.email.lower() == contact.email)

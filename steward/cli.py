@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.casefile import ExportRefused, export_case
 from core.cases import CaseNotFound, get_case
 from core.export import case_detail, list_cases
 from core.policy import SETTING, CodeError, load_code
@@ -87,6 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_cases_show)
+
+    export = commands.add_parser("export", help="write a case file (REF.json and REF.md)")
+    export.add_argument("ref")
+    export.add_argument("--out", required=True, help="the folder to write into")
+    export.add_argument(
+        "--as",
+        dest="as_steward",
+        metavar="SLACK_USER",
+        help="the steward taking the file out (refused if conflicted or named in the case)",
+    )
+    export.add_argument(
+        "--files", action="store_true", help="also write the evidence files to OUT/REF-files/"
+    )
+    export.set_defaults(func=cmd_export)
 
     policy = commands.add_parser("policy", help="the code of conduct").add_subparsers(
         dest="policy_command", required=True
@@ -321,6 +336,32 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
     for deadline in data["deadlines"]:
         state = deadline["fired_at"] and "fired" or deadline["cancelled_at"] and "cancelled"
         print(f"  deadline {deadline['kind']} due {deadline['due_at']} {state or 'pending'}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    db = runtime.open_database(settings)
+    with db.session() as session:
+        try:
+            case = get_case(session, args.ref)
+            files = export_case(
+                session,
+                case,
+                Path(args.out),
+                actor="cli",
+                as_steward=args.as_steward,
+                with_files=args.files,
+            )
+        except CaseNotFound:
+            print(f"steward: no case {args.ref}", file=sys.stderr)
+            return 1
+        except ExportRefused as exc:
+            print(f"steward export: {exc}", file=sys.stderr)
+            return 1
+    print(f"wrote {files.json} and {files.markdown}")
+    if args.files:
+        folder = files.json.with_name(f"{files.json.stem}-files")
+        print(f"wrote {len(files.evidence)} evidence file(s) to {folder}/")
     return 0
 
 
