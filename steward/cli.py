@@ -6,9 +6,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core import audit
 from core.casefile import ExportRefused, export_case
 from core.cases import CaseNotFound, get_case
 from core.export import case_detail, list_cases
@@ -17,6 +19,7 @@ from core.policy.loading import read_file
 from core.policy.wording import describe
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
+from core.transparency import Period, figures, markdown
 from slackapp.socketmode import SocketModeRefused
 from steward import runtime
 
@@ -102,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--files", action="store_true", help="also write the evidence files to OUT/REF-files/"
     )
     export.set_defaults(func=cmd_export)
+
+    report = commands.add_parser(
+        "report", help="write a transparency report (report.md and report.png)"
+    )
+    report.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, type=_date, metavar="DATE")
+    report.add_argument("--out", required=True, help="the folder to write into")
+    report.set_defaults(func=cmd_report)
 
     policy = commands.add_parser("policy", help="the code of conduct").add_subparsers(
         dest="policy_command", required=True
@@ -362,6 +373,35 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     if args.files:
         folder = files.json.with_name(f"{files.json.stem}-files")
         print(f"wrote {len(files.evidence)} evidence file(s) to {folder}/")
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Count the period, then write the Markdown and the chart drawn from the same figures."""
+    from core.transparency_chart import write_chart  # matplotlib loads only when needed
+
+    try:
+        period = Period(args.start, args.end)
+    except ValueError as exc:
+        print(f"steward report: {exc}", file=sys.stderr)
+        return 2
+    code = load_code(settings.code_of_conduct)
+    db = runtime.open_database(settings)
+    with db.session() as session:
+        data = figures(session, code, code.community_name(settings), period)
+        audit.record(session, "report.published", actor="cli", period=str(period))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(markdown(data), encoding="utf-8")
+    write_chart(data, out / "report.png")
+    print(f"wrote {out / 'report.md'} and {out / 'report.png'}")
     return 0
 
 
