@@ -28,6 +28,7 @@ from core.clock import iso
 from core.export import case_detail
 from core.models import Attachment, Case, OutboxItem, Party
 from core.people import Contact, is_contact
+from core.retention import is_expunged
 
 EXPORT_ACTION = "case.exported"
 
@@ -41,11 +42,6 @@ class ExportedFiles:
     json: Path
     markdown: Path
     evidence: list[Path]
-
-
-def is_expunged(case: Case) -> bool:
-    """An expunged case is a tombstone: there is no content left to hand over."""
-    return bool((case.flags or {}).get("expunged_at"))
 
 
 def check_may_export(case: Case, steward_slack_id: str | None) -> None:

@@ -93,6 +93,11 @@ class Settings:
     community_name: str = "the community"
     emulator_port: int = 3001
     code_of_conduct: str = "contributor-covenant-2.1"
+    # Retention after a case closes (core/retention.py); six months is 182.5 days.
+    retention_dismissed_days: float = 182.5
+    retention_warning_days: float = 365.0
+    retention_after_ban_days: float = 365.0
+    expunge_notice_days: float = 14.0
 
     @property
     def conduct_domain(self) -> str:
@@ -162,4 +167,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         community_name=_env("STEWARD_COMMUNITY_NAME", "the community") or "",
         emulator_port=_int("STEWARD_EMULATOR_PORT", 3001),
         code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
+        retention_dismissed_days=_float("STEWARD_RETENTION_DISMISSED_DAYS", 182.5),
+        retention_warning_days=_float("STEWARD_RETENTION_WARNING_DAYS", 365.0),
+        retention_after_ban_days=_float("STEWARD_RETENTION_AFTER_BAN_DAYS", 365.0),
+        expunge_notice_days=_float("STEWARD_EXPUNGE_NOTICE_DAYS", 14.0),
     )

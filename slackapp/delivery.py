@@ -23,6 +23,7 @@ from slackapp.blocks.common import Block, message_parts, versioned
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view
 from slackapp.blocks.thread import (
+    keep_longer_target,
     notice_blocks,
     notice_text,
     root_blocks,
@@ -125,7 +126,9 @@ class SlackDeliverer:
                 entry.text if (entry is not None and self.ctx.settings.full_disclosure) else None
             )
         line = notice_text(payload.get("notice", ""), payload, None)
-        blocks = notice_blocks(line, disclosed, snooze_target(payload))
+        blocks = notice_blocks(
+            line, disclosed, snooze_target(payload), keep_longer_target(payload, item.case_id)
+        )
         return self._post_parts(channel, line, blocks, thread_ts=thread_ts)
 
     def _dm(self, item: OutboundItem) -> str:

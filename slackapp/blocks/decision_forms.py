@@ -18,6 +18,7 @@ from slackapp.blocks.common import Block, context, modal, plain
 DECISION_CALLBACK = "decision_form"
 APPEAL_DECISION_CALLBACK = "appeal_decision_form"
 LATE_APPEAL_CALLBACK = "late_appeal_form"
+KEEP_LONGER_CALLBACK = "keep_longer_form"
 APPEAL_CALLBACK = "appeal_form"
 TEXT_LIMIT = 3000
 APPEAL_RESULTS = (
@@ -155,6 +156,23 @@ def late_appeal_modal(case_id: int, ref: str) -> Block:
         ],
         callback_id=LATE_APPEAL_CALLBACK,
         submit="Accept appeal",
+        close="Cancel",
+        private_metadata=json.dumps({"case_id": case_id}),
+    )
+
+
+def keep_longer_modal(case_id: int, ref: str) -> Block:
+    return modal(
+        f"Keep longer · {ref}",
+        [
+            context(
+                "The case will be kept for another retention period of its outcome, counted "
+                "from today. Your reason is recorded on the case."
+            ),
+            _input("reason", "Why keep it longer?", _text(), optional=False),
+        ],
+        callback_id=KEEP_LONGER_CALLBACK,
+        submit="Keep longer",
         close="Cancel",
         private_metadata=json.dumps({"case_id": case_id}),
     )

@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from core import appeals, decisions, followups
-from core.actions import NotAllowed
+from core import appeals, decisions, followups, retention
+from core.actions import NotAllowed, check_may_act
 from core.cases import Source, get_case
 from core.decisions import DecisionError
 from core.models import Case, Deadline
@@ -67,6 +67,21 @@ def register(app: App, ctx: SlackContext) -> None:
             "accept_late_appeal",
             lambda s, c: forms.late_appeal_modal(c.id, c.ref),
         )
+
+    @app.action("case_keep_longer")
+    def open_keep_longer(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        _open(
+            ctx,
+            ack,
+            body,
+            client,
+            "keep_longer",
+            lambda s, c: forms.keep_longer_modal(c.id, c.ref),
+        )
+
+    @app.view(forms.KEEP_LONGER_CALLBACK)
+    def keep_longer(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _submit(ctx, ack, body, view, _keep_longer)
 
     @app.view(forms.DECISION_CALLBACK)
     def record(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -217,6 +232,15 @@ def _accept_late_appeal(
 ) -> None:
     reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
     appeals.accept_late_appeal(session, ctx.settings, case, user, reason.strip())
+
+
+def _keep_longer(ctx: SlackContext, session: Any, case: Case, user: str, values: Any) -> None:
+    reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
+    check_may_act(case, user)
+    try:
+        retention.keep_longer(session, ctx.settings, case, user, reason)
+    except retention.KeepLongerRefused as exc:
+        raise NotAllowed(str(exc)) from exc
 
 
 def _code(ctx: SlackContext, session: Any, case: Case) -> Code:
