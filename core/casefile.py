@@ -14,7 +14,7 @@ the case or named in it cannot take it out, and every export is audited.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ from core.attachments import safe_filename
 from core.clock import iso
 from core.export import case_detail
 from core.models import Attachment, Case, OutboxItem, Party
-from core.people import Contact, is_contact
+from core.patterns import EarlierCase, earlier_cases
+from core.people import Contact, code_name_of, is_contact
 from core.retention import is_expunged
 
 EXPORT_ACTION = "case.exported"
@@ -63,10 +64,14 @@ def check_may_export(case: Case, steward_slack_id: str | None) -> None:
         )
 
 
-def case_file(session: Session, case: Case) -> dict[str, Any]:
-    """The record for the JSON file: `case_detail` plus the notices as they were sent."""
+def case_file(session: Session, case: Case, viewer: str | None = None) -> dict[str, Any]:
+    """The record for the JSON file: `case_detail`, each person's code name, the notices as
+    they were sent, and the earlier cases of the people named (as `viewer` may see them)."""
     data = case_detail(session, case)
+    for person, party in zip(data["people"], case.parties, strict=True):
+        person["code_name"] = None if party.anonymous else code_name_of(party.person)
     data["notices"] = notices_sent(session, case)
+    data["earlier_cases"] = [asdict(e) for e in earlier_cases(session, case, viewer)]
     return data
 
 
@@ -133,7 +138,7 @@ def export_case(
     except ExportRefused:
         record_refusal(session, case, as_steward or actor, EXPORT_ACTION)
         raise
-    data = case_file(session, case)
+    data = case_file(session, case, as_steward)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{case.ref}.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -176,6 +181,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         _decision(data),
         _notices(data),
         _appeals(data),
+        _earlier(data),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
 
@@ -203,7 +209,8 @@ def _people(data: dict[str, Any]) -> str:
             lines.append(f"- {person['role']}: anonymous")
             continue
         known = [v for v in (person["name"], person["email"], person["slack_user"]) if v]
-        lines.append(f"- {person['role']}: {', '.join(known) or 'unknown'}")
+        who = ", ".join(known) or "unknown"
+        lines.append(f"- {person['role']} ({person['code_name']}): {who}")
     return "\n".join(lines)
 
 
@@ -307,6 +314,14 @@ def _appeals(data: dict[str, Any]) -> str:
                 f"  - accepted by {appeal['accepted_by']} on {appeal['accepted_at']}: "
                 f"{appeal['accept_reason'] or ''}"
             )
+    return "\n".join(lines)
+
+
+def _earlier(data: dict[str, Any]) -> str:
+    if not data["earlier_cases"]:
+        return "## Earlier cases of the people named\n\nNone."
+    lines = ["## Earlier cases of the people named", ""]
+    lines += [f"- {EarlierCase(**e).line()}" for e in data["earlier_cases"]]
     return "\n".join(lines)
 
 

@@ -98,6 +98,8 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How the person is spoken of without being named, the same in every case.
+    code_name: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class Party(Base):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.codenames import new_code_name
 from core.models import Person
 
 
@@ -46,6 +47,7 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
             email=contact.email,
             slack_user_id=contact.slack_user_id,
             display_name=contact.display_name,
+            code_name=new_person_code_name(),
         )
         session.add(person)
         return person
@@ -56,6 +58,18 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
     if contact.display_name and not person.display_name:
         person.display_name = contact.display_name
     return person
+
+
+def new_person_code_name() -> str:
+    """A person's code name carries a number: there are far more people than cases."""
+    return new_code_name(suffix=True)
+
+
+def code_name_of(person: Person) -> str:
+    """The person's code name, given now if they were recorded before people had one."""
+    if not person.code_name:
+        person.code_name = new_person_code_name()
+    return person.code_name
 
 
 def _pending_match(session: Session, contact: Contact) -> Person | None:

@@ -15,6 +15,7 @@ from core.cases import Role
 from core.clock import human
 from core.deadlines import next_pending
 from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party
+from core.patterns import earlier_cases
 from core.policy.record import case_code
 from core.settings import Settings
 from core.status import OPEN_STATUSES
@@ -80,7 +81,10 @@ def person_name(party: Party | None) -> str:
     return person.display_name or person.email or "someone without a name"
 
 
-def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
+def case_report(
+    session: Session, case: Case, settings: Settings, viewer: str | None = None
+) -> CaseReport:
+    """The report as `viewer` may read it: with the earlier cases they are allowed to see."""
     report = next((e for e in case.entries if e.kind == "report"), None)
     facts = []
     if report is not None:
@@ -131,6 +135,7 @@ def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
         snapshot=dict(snapshot.data) if snapshot else None,
         entries=entries,
         attachments=attachments,
+        earlier=[e.line() for e in earlier_cases(session, case, viewer)],
     )
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.policy import Code, DecisionOption, Need, Option
-from slackapp.blocks.common import Block, context, modal, plain
+from slackapp.blocks.common import Block, clip, context, modal, plain
 
 DECISION_CALLBACK = "decision_form"
 APPEAL_DECISION_CALLBACK = "appeal_decision_form"
@@ -110,9 +110,13 @@ def _terms(code: Code) -> list[Block]:
     ]
 
 
-def decision_modal(case_id: int, ref: str, code: Code, hint: str) -> Block:
+def decision_modal(
+    case_id: int, ref: str, code: Code, hint: str, earlier: tuple[str, ...] = ()
+) -> Block:
+    """The ladder, with the earlier outcomes of the people on the case beside it."""
     blocks = [
         context(f"{hint} The options are those of {code.title}."),
+        *([context(clip("*Earlier outcomes:* " + "; ".join(earlier), 2000))] if earlier else []),
         _input("outcome", "Outcome", _select(_outcomes(code)), optional=False),
         *_terms(code),
     ]

@@ -77,7 +77,7 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None:
                 return
             actions.record_read(session, case, user, "report")
-            view = case_view.report_modal(case_report(session, case, ctx.settings))
+            view = case_view.report_modal(case_report(session, case, ctx.settings, user))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(case_view.PREVIOUS_PAGE)
@@ -91,7 +91,8 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None:
                 return
             actions.record_read(session, case, user, f"report page {page}")
-            view = case_view.report_modal(case_report(session, case, ctx.settings), int(page or 0))
+            report = case_report(session, case, ctx.settings, user)
+            view = case_view.report_modal(report, int(page or 0))
         client.views_update(view_id=body["view"]["id"], view=view)
 
     @app.action("case_reply")

@@ -16,6 +16,7 @@ from core.actions import NotAllowed, check_may_act
 from core.cases import Source, get_case
 from core.decisions import DecisionError
 from core.models import Case, Deadline
+from core.patterns import earlier_outcomes
 from core.policy import Code
 from core.policy.record import case_code
 from core.policy.wording import decision_hint
@@ -42,7 +43,11 @@ def register(app: App, ctx: SlackContext) -> None:
             client,
             "decide",
             lambda s, c: forms.decision_modal(
-                c.id, c.ref, _code(ctx, s, c), decision_hint(_code(ctx, s, c), ctx.settings)
+                c.id,
+                c.ref,
+                _code(ctx, s, c),
+                decision_hint(_code(ctx, s, c), ctx.settings),
+                tuple(e.line() for e in earlier_outcomes(s, c, body["user"]["id"])),
             ),
         )
 

@@ -95,6 +95,7 @@ def test_an_anonymous_slack_report_exports_without_its_reporter(
         "email": None,
         "slack_user": None,
         "anonymous": True,
+        "code_name": None,
     }
     assert "- reporter: anonymous" in markdown
     for text in (json.dumps(data), markdown):
