@@ -204,12 +204,10 @@ def push_back_for(session: Session, settings: Settings, case: Case, now: datetim
     people = {p.person_id for p in case.parties if p.role == "reported"}
     if not people:
         return 0
-    earlier = session.scalars(
-        select(Case)
-        .join(Party, Party.case_id == Case.id)
-        .where(Party.person_id.in_(people), Party.role == "reported", Case.id != case.id)
-        .distinct()
+    named = select(Party.case_id).where(
+        Party.person_id.in_(people), Party.role == "reported", Party.case_id != case.id
     )
+    earlier = session.scalars(select(Case).where(Case.id.in_(named)).order_by(Case.id))
     moved = 0
     for other in earlier:
         period = period_end(session, settings, other)

@@ -31,7 +31,7 @@ from slackapp.blocks.thread import (
     snooze_target,
 )
 from slackapp.context import SlackContext
-from slackapp.readmodels import open_cases, own_cases, root_facts
+from slackapp.readmodels import open_cases, own_cases, root_facts, steward_desk
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ class SlackDeliverer:
         with self.db.session() as session:
             own = own_cases(session, user)
             cases = open_cases(session, user, self.ctx.settings) if steward else None
-        self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
+            desk = steward_desk(session, user, self.ctx.settings) if steward else None
+        self.ctx.client.views_publish(user_id=user, view=home_view(own, cases, desk))
         return f"home:{user}"
 
     def _ephemeral(self, item: OutboundItem) -> str:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.gateway.conftest import gateway, mail_settings, sink  # noqa: F401 - fixtures
-from tests.slack.conftest import stack  # noqa: F401 - fixtures
+from tests.slack.conftest import gateway_for, stack  # noqa: F401 - fixtures
 
 
 def steward(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
