@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slackapp.blocks.common import Block, actions, button, context, divider, header, section
+from slackapp.blocks.common import (
+    SECTION_LIMIT,
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    header,
+    section,
+)
 from slackapp.blocks.thread import STATUS_LABELS
 
 
@@ -40,6 +50,7 @@ class StewardDesk:
     expunge_due: list[DeskLine]
 
 
+DESK_LINES = 15
 DESK_SECTIONS = (
     ("waiting_on_you", "*Waiting on you* (claimed by you)", "Nothing is waiting on you."),
     (
@@ -86,7 +97,12 @@ def _desk(desk: StewardDesk) -> list[Block]:
         blocks += [divider(), section(title)]
         if not lines:
             blocks.append(context(empty))
-        blocks += [section(f"*{d.ref}* · _{d.code_name}_ · {d.when}") for d in lines[:20]]
+            continue
+        # One section per list keeps the tab under Slack's 100 blocks beside the open cases.
+        shown = [f"• *{d.ref}* · _{d.code_name}_ · {d.when}" for d in lines[:DESK_LINES]]
+        if len(lines) > DESK_LINES:
+            shown.append(f"…and {len(lines) - DESK_LINES} more")
+        blocks.append(section(clip("\n".join(shown), SECTION_LIMIT)))
     return blocks
 
 
