@@ -95,15 +95,20 @@ def cases_show(database_url: str, ref: str, cwd: Path) -> dict[str, Any]:
 
 
 def run_cli(database_url: str, cwd: Path, *args: str) -> str:
+    result = steward(database_url, cwd, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def steward(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `steward ARGS` in a child process; the caller checks the exit code and output."""
     env = {**os.environ, "STEWARD_DATABASE_URL": database_url}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "steward.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout

@@ -149,34 +149,38 @@ def appeal_decision_modal(case_id: int, ref: str, code: Code) -> Block:
 
 
 def late_appeal_modal(case_id: int, ref: str) -> Block:
-    return modal(
+    return _reason_modal(
+        case_id,
         f"Late appeal · {ref}",
-        [
-            context(
-                "The appeal arrived after its window closed. Accepting it is your explicit "
-                "choice, and your reason is recorded."
-            ),
-            _input("reason", "Why accept it?", _text(), optional=False),
-        ],
-        callback_id=LATE_APPEAL_CALLBACK,
-        submit="Accept appeal",
-        close="Cancel",
-        private_metadata=json.dumps({"case_id": case_id}),
+        "The appeal arrived after its window closed. Accepting it is your explicit "
+        "choice, and your reason is recorded.",
+        "Why accept it?",
+        LATE_APPEAL_CALLBACK,
+        "Accept appeal",
     )
 
 
 def keep_longer_modal(case_id: int, ref: str) -> Block:
-    return modal(
+    return _reason_modal(
+        case_id,
         f"Keep longer · {ref}",
-        [
-            context(
-                "The case will be kept for another retention period of its outcome, counted "
-                "from today. Your reason is recorded on the case."
-            ),
-            _input("reason", "Why keep it longer?", _text(), optional=False),
-        ],
-        callback_id=KEEP_LONGER_CALLBACK,
-        submit="Keep longer",
+        "The case will be kept for another retention period of its outcome, counted "
+        "from today. Your reason is recorded on the case.",
+        "Why keep it longer?",
+        KEEP_LONGER_CALLBACK,
+        "Keep longer",
+    )
+
+
+def _reason_modal(
+    case_id: int, title: str, explanation: str, label: str, callback_id: str, submit: str
+) -> Block:
+    """A steward's explicit choice on a case, which needs a reason (kept on the record)."""
+    return modal(
+        title,
+        [context(explanation), _input("reason", label, _text(), optional=False)],
+        callback_id=callback_id,
+        submit=submit,
         close="Cancel",
         private_metadata=json.dumps({"case_id": case_id}),
     )

@@ -17,9 +17,8 @@ from core.models import AuditEvent
 from core.settings import Settings
 from mailgateway.server import MailServer
 from tests.mail import corpus
-from tests.records.conftest import steward
 from tests.slack.conftest import Stack
-from tests.smtp_helpers import send
+from tests.smtp_helpers import send, steward
 
 
 def exported(out: Path, ref: str = "COC-1") -> tuple[dict, str]:

@@ -12,10 +12,9 @@ from core.decisions import record_decision
 from core.settings import Settings
 from mailgateway.server import MailServer
 from tests.mail import corpus
-from tests.records.conftest import steward
 from tests.slack.conftest import Stack
 from tests.slack.test_casework import click, root_of
-from tests.smtp_helpers import send
+from tests.smtp_helpers import send, steward
 
 WARNING = "Warning, with the consequences of repeating it"
 

@@ -44,9 +44,8 @@ from tests.followups.conftest import (
     wait_until,
 )
 from tests.mail import corpus
-from tests.records.conftest import steward
 from tests.slack.conftest import Stack
-from tests.smtp_helpers import send
+from tests.smtp_helpers import send, steward
 
 STEWARD = "U_STEW1"
 MESSAGES = {

@@ -23,9 +23,8 @@ from core.transparency_chart import SUPPRESSED_HEIGHT, Bar, draw, write_chart
 from mailgateway.server import MailServer
 from tests.followups.conftest import email_draft, slack_draft
 from tests.mail import corpus
-from tests.records.conftest import steward
 from tests.slack.conftest import Stack
-from tests.smtp_helpers import send
+from tests.smtp_helpers import send, steward
 
 STEWARD = "U_STEW1"
 MESSAGES = {
