@@ -252,10 +252,12 @@ def _decision(data: dict[str, Any]) -> str:
     lines = ["## Decision", "", *_terms_lines(decision)]
     if decision["appeal_deadline"]:
         lines.append(f"- Appeals open until: {decision['appeal_deadline']}")
+    lines += _rationale(decision)
     final = decision["appeal_decision"]
     if final is not None:
         lines += ["", "### Decision on appeal", "", *_terms_lines(final)]
         lines.append(f"- Appeal result: {final['appeal_result'] or '-'}")
+        lines += _rationale(final)
     return "\n".join(lines)
 
 
@@ -273,9 +275,12 @@ def _terms_lines(decision: dict[str, Any]) -> list[str]:
     ):
         if decision[key]:
             lines.append(f"- {label}: {decision[key]}")
-    if decision["rationale"]:
-        lines += ["", "Rationale:", "", _quoted(decision["rationale"])]
     return lines
+
+
+def _rationale(decision: dict[str, Any]) -> list[str]:
+    """Last, after the list: a quote would swallow the lines that follow it."""
+    return ["", "Rationale:", "", _quoted(decision["rationale"])] if decision["rationale"] else []
 
 
 def _notices(data: dict[str, Any]) -> str:
