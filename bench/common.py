@@ -9,7 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+from core import crypto
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# The record is sealed in benchmarks as in production: one key per run, shared with
+# every process the benchmark starts (they inherit the environment).
+os.environ.setdefault("STEWARD_ENCRYPTION_KEY", crypto.generate_key())
+crypto.install(crypto.parse_keys(os.environ["STEWARD_ENCRYPTION_KEY"]))
 
 
 def free_port() -> int:

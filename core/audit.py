@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import auditchain  # noqa: F401 - links every event into its case's chain
 from core.models import AuditEvent, Case, Entry
 
 SYSTEM = "system"
@@ -17,6 +18,11 @@ def steward_actor(user_id: str) -> str:
 
 def party_actor(party_id: int) -> str:
     return f"party:{party_id}"
+
+
+def operator_actor(login: str) -> str:
+    """Someone at the server's command line (an export, a check): named by their login."""
+    return f"operator:{login}"
 
 
 def record(

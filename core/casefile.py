@@ -22,9 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.actions import NotAllowed, check_may_act, record_refusal
+from core.actions import record_refusal
 from core.attachments import safe_filename
 from core.clock import iso
+from core.confidentiality import may_see, named_in
 from core.export import case_detail
 from core.models import Attachment, Case, OutboxItem, Party
 from core.patterns import EarlierCase, earlier_cases
@@ -52,16 +53,13 @@ def check_may_export(case: Case, steward_slack_id: str | None) -> None:
             f"{case.ref} has been expunged under the retention rules; only its statistics "
             "are kept, so there is no case file to export."
         )
-    if steward_slack_id is None:
+    if steward_slack_id is None or may_see(case, steward_slack_id, {steward_slack_id}):
         return
-    try:
-        check_may_act(case, steward_slack_id)
-    except NotAllowed as exc:
-        raise ExportRefused(str(exc)) from exc
-    if any(is_contact(p.person, Contact(slack_user_id=steward_slack_id)) for p in case.parties):
+    if steward_slack_id in named_in(case):
         raise ExportRefused(
             f"You are named in {case.ref}, so its case file must be exported by another steward."
         )
+    raise ExportRefused(f"You have declared a conflict on {case.ref}, so it is closed to you.")
 
 
 def case_file(session: Session, case: Case, viewer: str | None = None) -> dict[str, Any]:

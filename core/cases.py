@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit, notify, retention
 from core.clock import utcnow
 from core.codenames import new_code_name, new_token
+from core.crypto import lookup_hashes
 from core.deadlines import opening_clocks, schedule
 from core.models import Case, Entry, MailReference, Party
 from core.notify import Notice
@@ -316,7 +317,8 @@ def flag(session: Session, case: Case, name: str, value: Any) -> None:
 
 
 def party_by_token(session: Session, token: str) -> Party | None:
-    return session.scalars(select(Party).where(Party.reply_token == token.lower())).first()
+    wanted = lookup_hashes(token.lower())
+    return session.scalars(select(Party).where(Party.reply_token_hash.in_(wanted))).first()
 
 
 def reachable_at(party: Party, address: str) -> bool:

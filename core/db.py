@@ -99,10 +99,27 @@ class Database:
         """Bring the schema to the newest migration (idempotent)."""
         from alembic import command
 
-        with self.engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with self.engine.connect() as connection:
+            self._sqlite_pragmas(connection, "foreign_keys=OFF", "secure_delete=ON")
+            try:
+                with connection.begin():
+                    config = alembic_config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            finally:
+                self._sqlite_pragmas(
+                    connection, "foreign_keys=ON", "secure_delete=OFF", "wal_checkpoint(TRUNCATE)"
+                )
+
+    def _sqlite_pragmas(self, connection: Connection, *pragmas: str) -> None:
+        """SQLite, around a migration. One that recreates a table (Alembic's batch mode)
+        drops the old one, which must not cascade into the tables that refer to it; what
+        it drops or rewrites is zeroed, and the WAL emptied afterwards, so an upgrade that
+        encrypts a plaintext record leaves no plaintext in the file. These pragmas only take
+        effect outside a transaction, so they go straight to the driver."""
+        if self.dialect == "sqlite":
+            for pragma in pragmas:
+                connection.connection.driver_connection.execute(f"PRAGMA {pragma}")
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("cases")

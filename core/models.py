@@ -16,16 +16,22 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
-    Text,
     TypeDecorator,
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from core.clock import as_utc, utcnow
+from core.sealed import (
+    LookupHash,
+    SealedBytes,
+    SealedJSON,
+    SealedText,
+    hash_default,
+    hashed_lookups,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -65,7 +71,7 @@ class Case(Base):
     immediate_danger: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    root_message_id: Mapped[str | None] = mapped_column(String(255))
+    root_message_id: Mapped[str | None] = mapped_column(SealedText("cases.root_message_id"))
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_thread_ts: Mapped[str | None] = mapped_column(String(32))
     flags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -94,9 +100,15 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    display_name: Mapped[str | None] = mapped_column(String(255))
-    email: Mapped[str | None] = mapped_column(String(320), index=True)
-    slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    display_name: Mapped[str | None] = mapped_column(SealedText("people.display_name"))
+    email: Mapped[str | None] = mapped_column(SealedText("people.email"))
+    email_hash: Mapped[str | None] = mapped_column(
+        LookupHash("email"), index=True, default=hash_default("email")
+    )
+    slack_user_id: Mapped[str | None] = mapped_column(SealedText("people.slack_user_id"))
+    slack_user_id_hash: Mapped[str | None] = mapped_column(
+        LookupHash("slack_user_id"), index=True, default=hash_default("slack_user_id")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # How the person is spoken of without being named, the same in every case.
     code_name: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -112,8 +124,11 @@ class Party(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     role: Mapped[str] = mapped_column(String(16))
-    reply_token: Mapped[str] = mapped_column(String(64), unique=True)
-    contact_email: Mapped[str | None] = mapped_column(String(320))
+    reply_token: Mapped[str] = mapped_column(SealedText("parties.reply_token"))
+    reply_token_hash: Mapped[str] = mapped_column(
+        LookupHash("reply_token"), unique=True, default=hash_default("reply_token")
+    )
+    contact_email: Mapped[str | None] = mapped_column(SealedText("parties.contact_email"))
     contact_preference: Mapped[str | None] = mapped_column(String(32))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -133,10 +148,13 @@ class Entry(Base):
     source: Mapped[str] = mapped_column(String(16))
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     author: Mapped[str | None] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text, default="")
-    full_text: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    text: Mapped[str] = mapped_column(SealedText("entries.text"), default="")
+    full_text: Mapped[str | None] = mapped_column(SealedText("entries.full_text"))
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("entries.data"), default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(SealedText("entries.dedupe_key"))
+    dedupe_key_hash: Mapped[str | None] = mapped_column(
+        LookupHash("dedupe_key"), unique=True, default=hash_default("dedupe_key")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="entries")
@@ -151,13 +169,18 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
-    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
-    message_id: Mapped[str | None] = mapped_column(String(998))
-    sha256: Mapped[str] = mapped_column(String(64))
+    dedupe_key: Mapped[str] = mapped_column(SealedText("inbound_messages.dedupe_key"))
+    dedupe_key_hash: Mapped[str] = mapped_column(
+        LookupHash("dedupe_key"), unique=True, default=hash_default("dedupe_key")
+    )
+    message_id: Mapped[str | None] = mapped_column(SealedText("inbound_messages.message_id"))
+    sha256: Mapped[str] = mapped_column(SealedText("inbound_messages.sha256"))
     size: Mapped[int] = mapped_column(Integer)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
-    envelope_from: Mapped[str | None] = mapped_column(String(320))
-    envelope_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raw: Mapped[bytes] = mapped_column(SealedBytes("inbound_messages.raw"))
+    envelope_from: Mapped[str | None] = mapped_column(SealedText("inbound_messages.envelope_from"))
+    envelope_to: Mapped[dict[str, Any]] = mapped_column(
+        SealedJSON("inbound_messages.envelope_to"), default=dict
+    )
     automatic: Mapped[str | None] = mapped_column(String(64))
     sender_verified: Mapped[bool | None] = mapped_column(Boolean)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -178,14 +201,30 @@ class MailReference(Base):
 
 class StoredFile:
     """What every kept file has: a safe name, the sender's own name for it, its type,
-    size and SHA-256 (so that it can be shown unchanged), and its bytes."""
+    size and SHA-256 (so that it can be shown unchanged), and its bytes.
 
-    filename: Mapped[str] = mapped_column(String(255))
-    original_filename: Mapped[str | None] = mapped_column(String(1024))
+    The sealed columns are declared per table, so each table's ciphertexts are bound
+    to their own table and cannot be swapped between attachments and snapshot files."""
+
+    @declared_attr
+    def filename(cls) -> Mapped[str]:
+        return mapped_column(SealedText(f"{cls.__tablename__}.filename"))
+
+    @declared_attr
+    def original_filename(cls) -> Mapped[str | None]:
+        return mapped_column(SealedText(f"{cls.__tablename__}.original_filename"))
+
     content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    @declared_attr
+    def sha256(cls) -> Mapped[str]:
+        return mapped_column(SealedText(f"{cls.__tablename__}.sha256"))
+
+    @declared_attr
+    def content(cls) -> Mapped[bytes]:
+        return mapped_column(SealedBytes(f"{cls.__tablename__}.content"))
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -241,8 +280,11 @@ class AuditEvent(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(SealedJSON("audit_events.detail"), default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The hash chain of the case's trail (see core.auditchain).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     # Relationships let one flush insert a whole new case and its trail together.
     case: Mapped[Case | None] = relationship()
@@ -259,10 +301,13 @@ class OutboxItem(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(64))
-    recipient: Mapped[str | None] = mapped_column(String(320), index=True)
+    recipient: Mapped[str | None] = mapped_column(SealedText("outbox.recipient"))
+    recipient_hash: Mapped[str | None] = mapped_column(
+        LookupHash("recipient"), index=True, default=hash_default("recipient")
+    )
     ordering_key: Mapped[str | None] = mapped_column(String(128), index=True)
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("outbox.payload"), default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -291,8 +336,8 @@ class MessageSnapshot(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    reporter: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reporter: Mapped[str] = mapped_column(SealedText("message_snapshots.reporter"))
+    data: Mapped[dict[str, Any]] = mapped_column(SealedJSON("message_snapshots.data"), default=dict)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -320,14 +365,18 @@ class Decision(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     stage: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(32))
-    other_description: Mapped[str | None] = mapped_column(Text)
+    other_description: Mapped[str | None] = mapped_column(SealedText("decisions.other_description"))
     ban_until: Mapped[datetime | None] = mapped_column()
     no_contact_until: Mapped[datetime | None] = mapped_column()
-    remove_roles: Mapped[str | None] = mapped_column(Text)
-    public_statement: Mapped[str | None] = mapped_column(Text)
-    rationale: Mapped[str] = mapped_column(Text, default="")
-    message_to_reported: Mapped[str] = mapped_column(Text, default="")
-    message_to_reporter: Mapped[str] = mapped_column(Text, default="")
+    remove_roles: Mapped[str | None] = mapped_column(SealedText("decisions.remove_roles"))
+    public_statement: Mapped[str | None] = mapped_column(SealedText("decisions.public_statement"))
+    rationale: Mapped[str] = mapped_column(SealedText("decisions.rationale"), default="")
+    message_to_reported: Mapped[str] = mapped_column(
+        SealedText("decisions.message_to_reported"), default=""
+    )
+    message_to_reporter: Mapped[str] = mapped_column(
+        SealedText("decisions.message_to_reporter"), default=""
+    )
     appeal_result: Mapped[str | None] = mapped_column(String(16))
     appeal_deadline: Mapped[datetime | None] = mapped_column()
     final: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -354,7 +403,7 @@ class Appeal(Base):
     status: Mapped[str] = mapped_column(String(16))
     accepted_by: Mapped[str | None] = mapped_column(String(64))
     accepted_at: Mapped[datetime | None] = mapped_column()
-    accept_reason: Mapped[str | None] = mapped_column(Text)
+    accept_reason: Mapped[str | None] = mapped_column(SealedText("appeals.accept_reason"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship()
@@ -376,7 +425,7 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(255), unique=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("submissions.payload"), default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column()
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
@@ -397,3 +446,10 @@ class ConductCode(Base):
     name: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+hashed_lookups(Person, email_hash="email", slack_user_id_hash="slack_user_id")
+hashed_lookups(Party, reply_token_hash="reply_token")
+hashed_lookups(Entry, dedupe_key_hash="dedupe_key")
+hashed_lookups(InboundMessage, dedupe_key_hash="dedupe_key")
+hashed_lookups(OutboxItem, recipient_hash="recipient")

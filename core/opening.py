@@ -22,9 +22,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from core import notify
+from core.auditchain import link_new_cases
 from core.cases import REPORTER_ACTOR, EntryKind, ReportDraft, Role, report_data
 from core.clock import utcnow
 from core.codenames import new_code_name, new_token
+from core.crypto import hash_index
 from core.deadlines import DeadlineKind, opening_clocks
 from core.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Party, Person
 from core.people import Contact, new_person_code_name
@@ -43,8 +45,8 @@ _INSERT_AUDIT = insert(AuditEvent)
 _INSERT_OUTBOX = insert(OutboxItem)
 _TAKEN_NAMES = select(Case.code_name).where(Case.code_name.in_(bindparam("names", expanding=True)))
 _PEOPLE_BY_EMAIL = (
-    select(Person.id, Person.email, Person.display_name)
-    .where(Person.email.in_(bindparam("emails", expanding=True)))
+    select(Person.id, Person.email_hash, Person.display_name)
+    .where(Person.email_hash.in_(bindparam("hashes", expanding=True)))
     .order_by(Person.id)
 )
 _NAME_PEOPLE = (
@@ -133,11 +135,13 @@ def open_plain_cases(
     )
     conn.execute(
         _INSERT_AUDIT,
-        [
-            row
-            for d, c, e in zip(drafts, case_ids, entry_ids, strict=True)
-            for row in _audit_rows(d, c, e, clocks, now)
-        ],
+        link_new_cases(
+            [
+                row
+                for d, c, e in zip(drafts, case_ids, entry_ids, strict=True)
+                for row in _audit_rows(d, c, e, clocks, now)
+            ]
+        ),
     )
     conn.execute(_INSERT_OUTBOX, [notify.case_root_row(c) for c in case_ids])
     ack_due = next(due for kind, due, _ in clocks if kind == DeadlineKind.ACKNOWLEDGEMENT)
@@ -171,8 +175,9 @@ def _people(conn: Connection, contacts: list[Contact], now: datetime) -> list[in
     `people.find_or_create_person` does, name filled in if the record had none)."""
     emails = list(dict.fromkeys(c.email for c in contacts if c.email))
     known: dict[str, tuple[int, str | None]] = {}
-    for person_id, email, name in conn.execute(_PEOPLE_BY_EMAIL, {"emails": emails}):
-        known.setdefault(email, (person_id, name))
+    by_hash = hash_index(emails)
+    for person_id, email_hash, name in conn.execute(_PEOPLE_BY_EMAIL, {"hashes": list(by_hash)}):
+        known.setdefault(by_hash[email_hash], (person_id, name))
     named = [
         {"person_id": known[c.email][0], "name": c.display_name}
         for c in contacts

@@ -3,8 +3,9 @@
 The Contributor Covenant's permanent ban is for "a pattern of violation", so the
 stewards deciding a case must see a person's earlier cases. People are the same
 person when `core/people.py` matched them (by Slack ID or address) to one record.
-A steward sees only the earlier cases they are allowed to see (not the ones they
-declared a conflict on), and anonymous parties are linked to nothing, either way.
+A steward sees only the earlier cases they are allowed to see, by the rule every
+surface follows (`core.confidentiality.may_see`: not conflicted, not named in it),
+and anonymous parties are linked to nothing, either way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.actions import recused
+from core.confidentiality import may_see
 from core.models import Case, Decision, Party
 from core.people import code_name_of
 from core.policy.record import case_code
@@ -57,7 +58,7 @@ def earlier_cases(session: Session, case: Case, steward_id: str | None) -> list[
             .order_by(Party.case_id, Party.id)
         )
         for other in others:
-            if steward_id is not None and steward_id in recused(other.case):
+            if steward_id is not None and not may_see(other.case, steward_id, {steward_id}):
                 continue
             outcome, label = outcome_of(session, other.case)
             found.append(

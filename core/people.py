@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.codenames import new_code_name
+from core.crypto import lookup_hashes
 from core.models import Person
 
 
@@ -36,11 +37,13 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
     with session.no_autoflush:  # looking someone up should not force the whole case out early
         if person is None and contact.slack_user_id:
             person = session.scalars(
-                select(Person).where(Person.slack_user_id == contact.slack_user_id).limit(1)
+                select(Person)
+                .where(Person.slack_user_id_hash.in_(lookup_hashes(contact.slack_user_id)))
+                .limit(1)
             ).first()
         if person is None and contact.email:
             person = session.scalars(
-                select(Person).where(Person.email == contact.email).limit(1)
+                select(Person).where(Person.email_hash.in_(lookup_hashes(contact.email))).limit(1)
             ).first()
     if person is None:
         person = Person(
@@ -88,9 +91,10 @@ def is_contact(person: Person, contact: Contact) -> bool:
     """Whether a person on the record is the one an adapter knows by this Slack ID or address.
 
     Every "is this the same person" question goes through here (and through
-    `find_or_create_person`), so how identities are compared lives in one module.
+    `find_or_create_person`), so how identities are compared lives in one module. The
+    keyed hashes are compared, as in a lookup, so a blanked (expunged) person matches no one.
     """
     contact = contact.normalised()
-    if contact.slack_user_id and person.slack_user_id == contact.slack_user_id:
+    if contact.slack_user_id and person.slack_user_id_hash in lookup_hashes(contact.slack_user_id):
         return True
-    return bool(contact.email and person.email and person.email.lower() == contact.email)
+    return bool(contact.email and person.email_hash in lookup_hashes(contact.email))

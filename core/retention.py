@@ -224,7 +224,6 @@ def expunge(session: Session, case: Case, now: datetime | None = None) -> None:
     """Delete what the case says and who it is about; keep the tombstone and the audit trail."""
     now = now or utcnow()
     case_id = case.id
-    people = [p.person_id for p in case.parties]
     for model in (InboundMessage, Attachment, MailReference):
         session.execute(delete(model).where(model.case_id == case_id))
     snapshots = select(MessageSnapshot.id).where(MessageSnapshot.case_id == case_id)
@@ -255,7 +254,6 @@ def expunge(session: Session, case: Case, now: datetime | None = None) -> None:
     case.root_message_id = None
     case.claimed_by = None
     session.flush()
-    _drop_orphans(session, people)
     audit.record(session, "case.expunged", case=case)
     notify.staff_notice(
         session,
@@ -268,21 +266,33 @@ def expunge(session: Session, case: Case, now: datetime | None = None) -> None:
 
 
 def _forget_people(session: Session, case: Case) -> None:
-    """Each party points at a blank person of its own, so no identity stays with the case."""
+    """No identity stays with the case. A person named only here keeps their row with its
+    sealed name, address and Slack ID (and so their lookup hashes) emptied; a person
+    other cases still name is left to those cases, and the party points at a blank
+    person instead, so nothing links the tombstone to them."""
     for party in case.parties:
-        blank = Person()
-        session.add(blank)
-        party.person = blank
+        if _named_elsewhere(session, party.person_id, case.id):
+            blank = Person()
+            session.add(blank)
+            party.person = blank
+        else:
+            _blank(party.person)
         party.contact_email = None
         party.contact_preference = None
         party.reply_token = new_token(16)
 
 
-def _drop_orphans(session: Session, person_ids: list[int]) -> None:
-    """A person no other case names is deleted outright."""
-    still_named = set(
-        session.scalars(select(Party.person_id).where(Party.person_id.in_(person_ids)))
+def _named_elsewhere(session: Session, person_id: int, case_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Party.id).where(Party.person_id == person_id, Party.case_id != case_id).limit(1)
+        )
+        is not None
     )
-    gone = [p for p in person_ids if p not in still_named]
-    if gone:
-        session.execute(delete(Person).where(Person.id.in_(gone)))
+
+
+def _blank(person: Person) -> None:
+    """Setting the sealed columns also empties their hashes (`core.sealed.hashed_lookups`)."""
+    person.display_name = None
+    person.email = None
+    person.slack_user_id = None

@@ -7,7 +7,7 @@ a `Settings` value instead of reaching into `os.environ` on its own.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 
@@ -98,6 +98,8 @@ class Settings:
     retention_warning_days: float = 365.0
     retention_after_ban_days: float = 365.0
     expunge_notice_days: float = 14.0
+    # Base64url master keys, newest first (core.crypto); never shown in a repr.
+    encryption_key: str | None = field(default=None, repr=False)
 
     @property
     def conduct_domain(self) -> str:
@@ -171,4 +173,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         retention_warning_days=_float("STEWARD_RETENTION_WARNING_DAYS", 365.0),
         retention_after_ban_days=_float("STEWARD_RETENTION_AFTER_BAN_DAYS", 365.0),
         expunge_notice_days=_float("STEWARD_EXPUNGE_NOTICE_DAYS", 14.0),
+        encryption_key=_env("STEWARD_ENCRYPTION_KEY"),
     )

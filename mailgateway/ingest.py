@@ -22,12 +22,13 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import actions, appeals
+from core import actions, anonymity, appeals
 from core import cases as case_service
 from core.attachments import attachment_rows
 from core.cases import EntryKind, ReportDraft, Source
 from core.clock import human, utcnow
 from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id, queue_email
+from core.crypto import hash_index
 from core.db import Database
 from core.deadlines import DeadlineKind, next_pending
 from core.models import Attachment, Case, Entry, InboundMessage, MailReference, OutboxItem
@@ -44,17 +45,17 @@ ACK_KIND = "acknowledgement"
 ACK_TEMPLATE = "acknowledgement"
 
 
-_RECEIVED = select(InboundMessage.dedupe_key, InboundMessage.case_id).where(
-    InboundMessage.dedupe_key.in_(bindparam("keys", expanding=True))
+_RECEIVED = select(InboundMessage.dedupe_key_hash, InboundMessage.case_id).where(
+    InboundMessage.dedupe_key_hash.in_(bindparam("hashes", expanding=True))
 )
 _RECENT_ACKS = (
-    select(OutboxItem.recipient, func.count())
+    select(OutboxItem.recipient_hash, func.count())
     .where(
         OutboxItem.kind == ACK_KIND,
-        OutboxItem.recipient.in_(bindparam("addresses", expanding=True)),
+        OutboxItem.recipient_hash.in_(bindparam("hashes", expanding=True)),
         OutboxItem.created_at >= bindparam("since"),
     )
-    .group_by(OutboxItem.recipient)
+    .group_by(OutboxItem.recipient_hash)
 )
 
 
@@ -154,8 +155,9 @@ class MailIngest:
         return exc
 
     def _already_received(self, session: Session, keys: list[str]) -> dict[str, int]:
-        rows = session.connection().execute(_RECEIVED, {"keys": keys})
-        return {key: case_id for key, case_id in rows}
+        by_hash = hash_index(keys)
+        rows = session.connection().execute(_RECEIVED, {"hashes": list(by_hash)})
+        return {by_hash[key_hash]: case_id for key_hash, case_id in rows}
 
     def _record_group(
         self, session: Session, items: list[tuple[ParsedMail, Envelope]]
@@ -227,6 +229,7 @@ class MailIngest:
             text=parsed.reply_text,
             full_text=parsed.body_text,
             reporter=Contact(email=parsed.from_address, display_name=parsed.from_name),
+            anonymous=anonymity.asks_anonymity(parsed.subject),
             reporter_reply_address=_usable_return_path(envelope.mail_from),
             contact_preference="email",
             data=mail_entry_data(parsed, via=None),
@@ -268,7 +271,10 @@ class MailIngest:
             in_reply_to=plain.parsed.message_id,
             references=plain.parsed.references,
             automatic=True,
-            context={"ack_due": human(record.ack_due)},
+            context={
+                "ack_due": human(record.ack_due),
+                **anonymity.acknowledgement_context(False, record.ref),
+            },
         )
         reference = {
             "message_id": payload["message_id"],
@@ -357,7 +363,7 @@ class MailIngest:
             )
             assert appeal.entry is not None
             return appeal.entry
-        return actions.receive_message(
+        entry = actions.receive_message(
             session,
             case,
             party,
@@ -367,6 +373,11 @@ class MailIngest:
             full_text=parsed.body_text,
             data=data,
         )
+        if not parsed.automatic:
+            anonymity.follow_request(
+                session, self.settings, case, party, parsed.subject, parsed.reply_text, data
+            )
+        return entry
 
     def _acknowledge(
         self,
@@ -404,7 +415,10 @@ class MailIngest:
             in_reply_to=parsed.message_id,
             references=parsed.references,
             automatic=True,
-            context={"ack_due": ack_due},
+            context={
+                "ack_due": ack_due,
+                **anonymity.acknowledgement_context(reporter.anonymous, case.ref),
+            },
         )
         acks[return_path] += 1
         return True
@@ -415,8 +429,12 @@ class MailIngest:
         if not wanted:
             return Counter()
         since = utcnow() - timedelta(hours=1)
-        rows = session.connection().execute(_RECENT_ACKS, {"addresses": wanted, "since": since})
-        return Counter({recipient: count for recipient, count in rows})
+        by_hash = hash_index(wanted)
+        rows = session.connection().execute(_RECENT_ACKS, {"hashes": list(by_hash), "since": since})
+        counts: Counter[str] = Counter()
+        for recipient_hash, count in rows:
+            counts[by_hash[recipient_hash]] += count
+        return counts
 
     def _keep_evidence(
         self,

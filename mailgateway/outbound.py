@@ -2,6 +2,13 @@
 
 With no `STEWARD_OUTBOUND_SMTP_URL`, messages are written as `.eml` files to
 `./mail-out/`, so a new user can read exactly what a reporter would receive.
+
+An internationalised address (``jdöe@mächine.example``) cannot be written with
+RFC 2047 encoded words, which are for display names and subjects only: such
+mail is sent with SMTPUTF8 (RFC 6531), its headers in UTF-8. A relay that does
+not offer SMTPUTF8 cannot carry it at all, so that is a permanent failure with
+a clear reason (recorded on the outbox row and in the audit trail), never a
+mangled address.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
@@ -23,15 +31,29 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 LOOP_HEADER = "X-Steward-Loop"
+NO_SMTPUTF8 = (
+    "the relay does not offer SMTPUTF8, which the recipient's internationalised "
+    "address needs (RFC 6531)"
+)
 
 # Checks, at the moment of sending, that the address is on the case record.
 RecipientGuard = Callable[[int | None, str], bool]
 
 
+def international(address: str) -> bool:
+    """An address that only SMTPUTF8 can carry (non-ASCII local part or domain)."""
+    return not address.isascii()
+
+
 def build_message(settings: Settings, item: OutboundItem) -> EmailMessage:
-    """The MIME message for a queued email; headers follow RFC 3834 for automatic replies."""
+    """The MIME message for a queued email; headers follow RFC 3834 for automatic replies.
+
+    For an internationalised recipient the message uses the SMTPUTF8 policy, so
+    the address is written as UTF-8, as RFC 6532 requires, in files and on the wire.
+    """
     payload = item.payload
-    message = EmailMessage()
+    utf8 = international(payload.get("to", ""))
+    message = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.default)
     message["From"] = formataddr(("Conduct team", settings.conduct_address))
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
@@ -113,6 +135,10 @@ class SMTPTransport:
             if all(500 <= code < 600 for code in codes):
                 raise PermanentDeliveryError("the relay refused the recipient") from None
             raise TransientDeliveryError("the relay deferred the recipient") from None
+        except smtplib.SMTPNotSupportedError:
+            # smtplib asks for SMTPUTF8 when an address needs it, and refuses to send
+            # (rather than mangle the address) when the relay does not offer it.
+            raise PermanentDeliveryError(NO_SMTPUTF8) from None
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:
                 raise PermanentDeliveryError(f"the relay refused: {exc.smtp_code}") from None

@@ -13,10 +13,10 @@ neither of which suits a reporting desk.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import email
+import email.errors
+import email.header
 import email.parser
 import email.utils
 import logging
@@ -37,7 +37,7 @@ from core.attachments import (
 )
 from mailgateway.authresults import AuthVerdict, evaluate
 from mailgateway.automatic import classify
-from mailgateway.quotes import strip_quotes
+from mailgateway.quotes import forwarded_section, strip_quotes
 
 __all__ = [
     "AuthVerdict",
@@ -151,7 +151,6 @@ class ParsedMail:
 
 # --------------------------------------------------------------------------- header decoding
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _MSG_ID = re.compile(r"<[^<>]+>")
@@ -173,46 +172,29 @@ def _charset_decode(data: bytes, charset: str) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _encoded_word_bytes(encoding: str, text: str) -> bytes:
-    if encoding in "bB":
-        try:
-            return base64.b64decode(text + "=" * (-len(text) % 4))
-        except (binascii.Error, ValueError):
-            return text.encode("ascii", errors="replace")
-    return binascii.a2b_qp(text.encode("ascii", errors="replace"), header=True)
-
-
 def decode_rfc2047(value: str) -> str:
-    """Decode RFC 2047 encoded words leniently.
+    """Decode RFC 2047 encoded words with the stdlib's ``email.header.decode_header``.
 
-    Adjacent words in the same charset are joined *before* decoding because
-    some encoders split a multi-byte character (UTF-8, Shift_JIS) across two
-    words; whitespace between encoded words is dropped as the RFC requires.
+    It joins adjacent words in one charset before decoding (some encoders split a
+    multi-byte character across two words) and drops the whitespace between
+    encoded words, as the RFC requires. Its results are decoded leniently here:
+    an unknown charset or bad bytes must not cost the rest of the header.
     """
     if "=?" not in value:
         return value
-    pieces: list[tuple[str | None, str | bytes]] = []
-    position = 0
-    for match in _ENCODED_WORD.finditer(value):
-        between = value[position : match.start()]
-        follows_word = bool(pieces) and pieces[-1][0] is not None
-        if between and not (follows_word and not between.strip()):
-            pieces.append((None, between))
-        charset = match.group(1).split("*", 1)[0].lower()
-        data = _encoded_word_bytes(match.group(2), match.group(3))
-        if pieces and pieces[-1][0] == charset:
-            previous = pieces[-1][1]
-            assert isinstance(previous, bytes)
-            pieces[-1] = (charset, previous + data)
-        else:
-            pieces.append((charset, data))
-        position = match.end()
-    if position < len(value):
-        pieces.append((None, value[position:]))
-    return "".join(
-        _charset_decode(data, charset) if isinstance(data, bytes) and charset else str(data)
-        for charset, data in pieces
-    )
+    try:
+        parts = email.header.decode_header(value)
+    except (email.errors.HeaderParseError, ValueError):  # e.g. broken base64: keep as is
+        return value
+    return "".join(_decoded_part(data, charset) for data, charset in parts)
+
+
+def _decoded_part(data: bytes | str, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    if charset is None:  # text between encoded words, as decode_header hands it back
+        return data.decode("raw-unicode-escape")
+    return _charset_decode(data, charset)
 
 
 def decode_header_value(raw: object) -> str:
@@ -302,6 +284,14 @@ def _date_from_header(value: str | None) -> datetime | None:
 
 class _HTMLText(HTMLParser):
     """Readable text from HTML: scripts/styles dropped, blocks become line breaks.
+
+    Kept instead of a library because the maintained converters fail our tests
+    on mail-shaped HTML: html2text turns <pre> into an indented Markdown block
+    and links into "[text](url)" (tests/mail/test_parsing.py::
+    test_html_to_text_keeps_preformatted_lines and
+    test_html_only_mail_becomes_readable_text); inscriptis drops link targets,
+    a report's evidence, and renders blockquotes without "> ", so the quoted
+    history of HTML-only replies could not be stripped (same tests).
 
     Blockquotes are rendered as "> " lines so that strip_quotes can remove the
     quoted history of HTML-only replies just like plain-text ones. Link targets
@@ -427,6 +417,7 @@ class _Walk:
     broken: list[str] = field(default_factory=list)
     candidates: list[AttachmentCandidate] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    forwarded: list[Message] = field(default_factory=list)
 
 
 def _part_filename(part: Message) -> str | None:
@@ -496,8 +487,9 @@ def _leaf(part: Message, walk: _Walk) -> None:
 def _walk(message: Message) -> _Walk:
     """Split the MIME tree into body texts and attachment candidates, in message order.
 
-    Attached messages (message/rfc822) become one .eml attachment: their text is
-    someone else's mail, not the sender's words, so it stays out of body_text.
+    Attached messages (message/rfc822) become one .eml attachment, kept as
+    evidence; they are also listed in ``forwarded``, to be shown after the
+    sender's own words (see _forwarded_sections).
     """
     walk = _Walk()
     stack: list[Message] = [message]
@@ -508,12 +500,42 @@ def _walk(message: Message) -> _Walk:
             walk.candidates.append(
                 AttachmentCandidate(_part_filename(part), ctype, _attached_message_bytes(part))
             )
+            if ctype in FORWARDED_TYPES:
+                walk.forwarded.extend(p for p in part.get_payload() if isinstance(p, Message))
         elif part.is_multipart():
             children = part.get_payload()
             stack.extend(reversed([c for c in children if isinstance(c, Message)]))
         else:
             _leaf(part, walk)
     return walk
+
+
+FORWARDED_TYPES = frozenset({"message/rfc822", "message/global"})
+FORWARDED_HEADERS = ("From", "Date", "Subject", "To")
+# A forward of a forward of a forward is shown; deeper ones stay attachments only.
+MAX_FORWARD_DEPTH = 3
+
+
+def _forwarded_sections(walk: _Walk, depth: int = 1) -> list[str]:
+    """Each attached message as the stewards read it: marked as forwarded, with its
+    From, Date, Subject and To, then its whole text (nothing stripped: it is evidence)."""
+    sections = []
+    for inner in walk.forwarded:
+        headers = _message_headers(inner)
+        lines = [f"{name}: {_first(headers, name)}" for name in FORWARDED_HEADERS]
+        lines = [line for line in lines if not line.endswith(": None")]
+        inner_walk = _walk(inner)
+        text, _ = _choose_bodies(inner_walk)
+        nested = _forwarded_sections(inner_walk, depth + 1) if depth < MAX_FORWARD_DEPTH else []
+        sections.append(forwarded_section("\n".join([*lines, "", text, *nested])))
+    return sections
+
+
+def _part_types(message: Message) -> list[str]:
+    """Content types of the top-level parts (where a report's status part may sit)."""
+    if not message.is_multipart():
+        return []
+    return [p.get_content_type() for p in message.get_payload() if isinstance(p, Message)]
 
 
 def _stdlib_defects(message: Message) -> list[str]:
@@ -592,11 +614,16 @@ def _parse(
 
     walk = _walk(message)
     defects.extend(walk.defects)
-    body_text, body_html = _choose_bodies(walk)
+    own_text, body_html = _choose_bodies(walk)
+    subject = _first(headers, "subject") or ""
+    forwarded = _forwarded_sections(walk)
+    body_text = "\n\n".join(part for part in (own_text, *forwarded) if part)
+    reply_text = "\n\n".join(
+        part for part in (strip_quotes(own_text, subject) if own_text else "", *forwarded) if part
+    )
     attachments, refused = select_attachments(
         walk.candidates, max_attachment_bytes, max_attachments
     )
-    subject = _first(headers, "subject") or ""
     from_address = _lower_addresses(senders[:1])[0] if senders else None
     from_name = decode_header_value(senders[0][0]) if senders and senders[0][0] else None
     content_type = _first(headers, "content-type") or message.get_content_type()
@@ -614,10 +641,19 @@ def _parse(
         headers=headers,
         body_text=body_text,
         body_html=body_html,
-        reply_text=strip_quotes(body_text) if body_text else "",
+        reply_text=reply_text,
         attachments=attachments,
         refused=refused,
-        automatic=classify(headers, subject, from_address, envelope_from, content_type),
+        automatic=classify(
+            headers,
+            subject,
+            from_address,
+            envelope_from,
+            content_type,
+            part_types=_part_types(message),
+            message=message,
+            text=body_text,
+        ),
         auth=evaluate(headers, authserv_id),
     )
 

@@ -3,13 +3,19 @@
 The handler never lets an exception reach aiosmtpd, whose default answer to one
 is a permanent 500: a storage failure must be a temporary 451, so the sender's
 server keeps the message and tries again.
+
+aiosmtpd refuses any DATA line over 1,000 octets with a permanent
+``500 Line too long`` (RFC 5321 4.5.3.1.6). Real mail breaks that limit (Outlook
+replies, Gmail bounces, HTML mail), and Postfix accepts it, so the gateway does
+too: lines of any length are taken as long as the whole message fits in
+``STEWARD_MAX_MESSAGE_BYTES``; only a message over that size is refused (552).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, AnyStr
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
@@ -32,6 +38,11 @@ NOT_HERE = (
     "550 5.1.1 Recipient address rejected: this server only accepts mail for the conduct team"
 )
 TRY_LATER = "451 4.3.0 Temporary local problem, please try again later"
+TOO_BIG = "552 Error: Too much mail data"  # aiosmtpd's answer to an oversized message
+# aiosmtpd's own answer to a line longer than its reader's limit.
+_LINE_TOO_LONG = "500 Line too long"
+# CRLF and a transparency dot come on top of a line's text (RFC 5321 4.5.2).
+_LINE_OVERHEAD = 3
 INLINE_PARSE_BYTES = 256 * 1024
 
 
@@ -86,6 +97,34 @@ class ConductHandler:
         self.storage.close()
 
 
+class ConductSMTP(SMTP):
+    """aiosmtpd's SMTP session, taking DATA lines of any length within the size limit.
+
+    aiosmtpd reads through an asyncio StreamReader whose limit is the class's
+    ``line_length_limit`` (1,001 octets); the reader only grows with the data that
+    really arrives, so raising that limit to the message size limit costs nothing
+    for ordinary mail. A line longer than that can only belong to a message over
+    the size limit, so aiosmtpd's "500 Line too long" is answered as the 552 a
+    message over the size limit gets (RFC 5321 4.5.3.1.10 and RFC 1870).
+    """
+
+    def __init__(self, handler: Any, *, data_size_limit: int, **kwargs: Any) -> None:
+        self.line_length_limit = data_size_limit + _LINE_OVERHEAD
+        super().__init__(handler, data_size_limit=data_size_limit, **kwargs)
+
+    async def push(self, status: AnyStr) -> None:
+        if isinstance(status, str) and status.startswith(_LINE_TOO_LONG):
+            status = TOO_BIG
+        await super().push(status)
+
+
+class ConductController(Controller):
+    """aiosmtpd's Controller, serving ConductSMTP sessions."""
+
+    def factory(self) -> SMTP:
+        return ConductSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class MailServer:
     """The gateway's SMTP listener, in its own thread, with size limits and SMTPUTF8."""
 
@@ -98,7 +137,7 @@ class MailServer:
         storage: Storage | None = None,
     ) -> None:
         self.handler = ConductHandler(ingest, settings, storage or InProcessStorage(ingest))
-        self.controller = Controller(
+        self.controller = ConductController(
             self.handler,
             hostname=host,
             port=port,

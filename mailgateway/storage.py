@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from core import crypto
 from core.db import Database
 from core.privacy import configure_logging
 from core.settings import Settings
@@ -142,6 +143,7 @@ def _serve(pipe: Connection, settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging()
+    crypto.install(crypto.parse_keys(settings.encryption_key))
     db = Database(settings.database_url)
     ingest = MailIngest(db, settings)
     try:

@@ -5,6 +5,7 @@ Kept apart from the builders so that they stay pure functions of plain data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
@@ -15,8 +16,19 @@ from core.actions import contact_route
 from core.appeals import LATE
 from core.cases import Role
 from core.clock import human, utcnow
+from core.confidentiality import conflicted, conflicts, may_see
+from core.crypto import lookup_hashes
 from core.deadlines import DeadlineKind, next_pending
-from core.models import Appeal, Attachment, Case, Deadline, Entry, MessageSnapshot, Party
+from core.models import (
+    Appeal,
+    Attachment,
+    Case,
+    Deadline,
+    Entry,
+    MessageSnapshot,
+    Party,
+    Person,
+)
 from core.patterns import earlier_cases
 from core.policy.record import case_code
 from core.settings import Settings
@@ -66,6 +78,7 @@ def root_facts(session: Session, case: Case, settings: Settings) -> RootFacts:
         immediate_danger=case.immediate_danger,
         has_respondent_contact=any(contact_route(p) for p in respondents),
         anonymous=case.anonymous,
+        conflicts=len(conflicted(case)),
         late_appeal_waiting=session.scalar(
             select(Appeal.id).where(Appeal.case_id == case.id, Appeal.status == LATE).limit(1)
         )
@@ -108,6 +121,8 @@ def case_report(
             facts.append(f"{answer.get('label')}: {answer.get('answer')}")
         if data.get("subject"):
             facts.append(f"Subject: {data['subject']}")
+    if conflicts(case):
+        facts.append("Conflicts: " + ", ".join(_conflict_line(c) for c in conflicts(case)))
     people = [PersonLine(p.role, _plain_name(p)) for p in case.parties]
     snapshot = session.scalars(
         select(MessageSnapshot).where(MessageSnapshot.case_id == case.id).limit(1)
@@ -142,6 +157,24 @@ def case_report(
         attachments=attachments,
         earlier=[e.line() for e in earlier_cases(session, case, viewer)],
     )
+
+
+CONFLICT_SOURCES = {
+    "declared": "declared a conflict",
+    "named": "named in the report",
+    "reporter": "filed the report",
+}
+
+
+def _conflict_line(conflict: dict) -> str:
+    """One conflict as the case lists it; the reason only if the steward gave one."""
+    how = CONFLICT_SOURCES.get(conflict.get("source", ""), "conflict")
+    reason = (
+        f": {conflict['reason']}"
+        if conflict.get("reason") and conflict.get("source") == "declared"
+        else ""
+    )
+    return f"<@{conflict['steward']}> ({how}{reason})"
 
 
 def _plain_name(party: Party) -> str:
@@ -179,7 +212,10 @@ def _cases_of(slack_user_id: str, role: Role) -> Select[tuple[Case]]:
     return (
         select(Case)
         .join(Party, Party.case_id == Case.id)
-        .where(Party.role == role, Party.person.has(slack_user_id=slack_user_id))
+        .where(
+            Party.role == role,
+            Party.person.has(Person.slack_user_id_hash.in_(lookup_hashes(slack_user_id))),
+        )
         .order_by(Case.id.desc())
     )
 
@@ -190,7 +226,11 @@ def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
     return [HomeCase(c.ref, c.code_name, c.status, human(c.created_at)) for c in rows]
 
 
-def open_cases(session: Session, steward_id: str, settings: Settings) -> list[HomeCase]:
+def open_cases(
+    session: Session, steward_id: str, stewards: Iterable[str], settings: Settings
+) -> list[HomeCase]:
+    """The open cases this steward may see, by the one rule every surface follows."""
+    stewards = frozenset(stewards)
     rows = session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)).all()
     return [
         HomeCase(
@@ -203,21 +243,26 @@ def open_cases(session: Session, steward_id: str, settings: Settings) -> list[Ho
             category=case_code(session, settings, c).category_label(c.category),
         )
         for c in rows
-        if steward_id not in (c.flags or {}).get("recused", [])
+        if may_see(c, steward_id, stewards)
     ][:40]
 
 
 def steward_desk(
-    session: Session, steward_id: str, settings: Settings, now: datetime | None = None
+    session: Session,
+    steward_id: str,
+    stewards: Iterable[str],
+    settings: Settings,
+    now: datetime | None = None,
 ) -> StewardDesk:
-    """The steward's lists for App Home, leaving out the cases they declared a conflict on."""
+    """The steward's lists for App Home, only of the cases they may see (the one rule)."""
     now = now or utcnow()
+    stewards = frozenset(stewards)
 
     def line(case: Case, when: str) -> DeskLine:
         return DeskLine(case.ref, case.code_name, when)
 
     def allowed(case: Case) -> bool:
-        return steward_id not in (case.flags or {}).get("recused", [])
+        return may_see(case, steward_id, stewards)
 
     waiting = session.scalars(
         select(Case).where(Case.status.in_(OPEN), Case.claimed_by == steward_id).order_by(Case.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
@@ -13,7 +14,8 @@ from typing import Any
 from core import audit
 from core.casefile import ExportRefused, export_case
 from core.cases import CaseNotFound, get_case
-from core.export import case_detail, list_cases
+from core.crypto import EncryptionKeyError, generate_key
+from core.export import case_detail, export_allowed, list_cases
 from core.policy import SETTING, CodeError, load_code
 from core.policy.loading import read_file
 from core.policy.wording import describe
@@ -22,6 +24,7 @@ from core.settings import Settings, SettingsError, load_settings
 from core.transparency import Period, figures, markdown
 from slackapp.socketmode import SocketModeRefused
 from steward import runtime
+from steward.keyfile import load_key
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CodeError as exc:
             print(f"steward: {SETTING}: {exc}", file=sys.stderr)
             return 2
+    if args.func not in (cmd_keys_new, cmd_policy_show, cmd_policy_check):
+        try:
+            loaded = load_key(settings, args.command)
+        except EncryptionKeyError as exc:
+            print(f"steward: {exc}", file=sys.stderr)
+            return 2
+        settings, args.key_note = loaded.settings, loaded.note
     return int(args.func(args, settings) or 0)
 
 
@@ -81,6 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
 
+    keys = commands.add_parser("keys", help="encryption keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    keys.add_parser("new", help="print a new key for STEWARD_ENCRYPTION_KEY").set_defaults(
+        func=cmd_keys_new
+    )
+    rotate = keys.add_parser("rotate", help="re-encrypt the record under the first key")
+    rotate.add_argument("--batch-size", type=int, default=200, help="rows per transaction")
+    rotate.set_defaults(func=cmd_keys_rotate)
+
+    audit_commands = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit_commands.add_parser(
+        "verify", help="check every case's audit hash chain; non-zero on a break"
+    ).set_defaults(func=cmd_audit_verify)
+
     cases = commands.add_parser("cases", help="inspect cases").add_subparsers(
         dest="cases_command", required=True
     )
@@ -90,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = cases.add_parser("show", help="one case in full")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--as",
+        dest="steward",
+        metavar="SLACK_USER",
+        help="export for this steward: refused if they have a conflict on the case or are "
+        "named in it; the export is audited in their name",
+    )
     show.set_defaults(func=cmd_cases_show)
 
     export = commands.add_parser("export", help="write a case file (REF.json and REF.md)")
@@ -152,6 +186,62 @@ def cmd_policy_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     runtime.open_database(settings, upgrade=True)
     print("database schema is up to date")
+    return 0
+
+
+def cmd_keys_new(args: argparse.Namespace, settings: Settings) -> int:
+    print(generate_key())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-seal in batches; safe to interrupt and run again while Steward keeps running."""
+    from core.rotation import remaining, rotate
+
+    db = runtime.open_database(settings)
+
+    def progress(table: str, count: int) -> None:
+        print(f"  {table}: {count} rows re-encrypted", flush=True)
+
+    try:
+        done = rotate(db, batch_size=args.batch_size, progress=progress)
+        left = sum(remaining(db).values())
+    except EncryptionKeyError as exc:
+        print(f"steward: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"{done} rows re-encrypted under the first key in STEWARD_ENCRYPTION_KEY.")
+    if left:
+        print(f"{left} rows are still under an older key: run `steward keys rotate` again.")
+        return 1
+    print("Nothing is left under an older key: the others can be removed from the setting.")
+    return 0
+
+
+def _login() -> str:
+    """Who is at the command line, for the audit trail; containers may have no user entry."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from core.auditchain import verify
+
+    db = runtime.open_database(settings)
+    try:
+        with db.engine.connect() as conn:
+            checked, broken = verify(conn)
+    finally:
+        db.dispose()
+    for found in broken:
+        print(f"BROKEN {found.chain}: audit event {found.event_id} {found.reason}")
+    if broken:
+        print(f"{len(broken)} audit chains broken ({checked} events checked)")
+        return 1
+    print(f"audit trail intact: {checked} events checked")
     return 0
 
 
@@ -245,6 +335,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         outbox = services.start(runtime.build_outbox_worker(db, settings, slack))
         services.start(runtime.build_scheduler(db, settings, outbox))
         print_addresses(settings, db.url, web.events_url, mail.address, emulator)
+        if args.key_note:
+            print(f"  {args.key_note}", flush=True)
         runtime.wait_for_signal()
     finally:
         services.stop()
@@ -337,7 +429,22 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
         except CaseNotFound:
             print(f"steward: no case {args.ref}", file=sys.stderr)
             return 1
+        if args.steward and not export_allowed(session, case, args.steward):
+            print(
+                f"steward: {args.steward} may not see {case.ref}: they have a conflict on it "
+                "or are named in it",
+                file=sys.stderr,
+            )
+            return 1
         data = case_detail(session, case)
+        if not args.steward:  # a steward's export was audited with their name just above
+            audit.record(
+                session,
+                "case.exported",
+                actor=audit.operator_actor(_login()),
+                case=case,
+                format="json" if args.json else "text",
+            )
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0

@@ -14,11 +14,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from core import crypto
 from core.db import Database
 from core.models import Base
 from core.settings import Settings
 
 POSTGRES_URL = os.environ.get("STEWARD_TEST_DATABASE_URL")
+
+# A fixed key for every test: the record is sealed in tests exactly as in production.
+TEST_KEY = "c3Rld2FyZC10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA"
+crypto.install(crypto.parse_keys(TEST_KEY))
+os.environ.setdefault("STEWARD_ENCRYPTION_KEY", TEST_KEY)  # for the processes tests start
 
 
 def free_port() -> int:
@@ -61,6 +67,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         mail_out_dir=tmp_path / "mail-out",
         community_name="the Example community",
         authserv_id="mx.example.org",
+        encryption_key=TEST_KEY,
     )
 
 

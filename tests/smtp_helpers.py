@@ -95,14 +95,18 @@ def cases_show(database_url: str, ref: str, cwd: Path) -> dict[str, Any]:
 
 
 def run_cli(database_url: str, cwd: Path, *args: str) -> str:
-    result = steward(database_url, cwd, *args)
+    result = cli_result(database_url, cwd, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
-def steward(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `steward ARGS` in a child process; the caller checks the exit code and output."""
-    env = {**os.environ, "STEWARD_DATABASE_URL": database_url}
+def cli_result(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line's exit status and both outputs, success or not."""
+    return steward_cli(cwd, *args, env={**os.environ, "STEWARD_DATABASE_URL": database_url})
+
+
+def steward_cli(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`steward ARGS` in a process of its own, with exactly this environment."""
     return subprocess.run(
         [sys.executable, "-m", "steward.cli", *args],
         cwd=cwd,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -38,7 +39,12 @@ def get_json(url: str) -> dict:
 
 
 def start_steward(
-    tmp_path: Path, database_url: str, command: str, ports: dict[str, int], **popen: Any
+    tmp_path: Path,
+    database_url: str,
+    command: str,
+    ports: dict[str, int],
+    unset: tuple[str, ...] = (),
+    **popen: Any,
 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """`steward <command>` as an operator starts it, on a schema made ready first."""
     env = {
@@ -47,7 +53,8 @@ def start_steward(
         "PYTHONUNBUFFERED": "1",
         **{name: str(port) for name, port in ports.items()},
     }
-    env.pop("SLACK_BOT_TOKEN", None)
+    for name in ("SLACK_BOT_TOKEN", *unset):
+        env.pop(name, None)
     if database_url.startswith("postgresql"):
         subprocess.run(
             [sys.executable, "-m", "steward.cli", "db", "upgrade"],
@@ -74,7 +81,10 @@ def test_steward_run_serves_mail_slack_and_the_worker(tmp_path: Path, database_u
         "STEWARD_SMTP_PORT": smtp,
         "STEWARD_EMULATOR_PORT": emulator,
     }
-    process, _ = start_steward(tmp_path, database_url, "run", ports)
+    # On the embedded defaults, `steward run` makes its own development key.
+    embedded = database_url.startswith("sqlite")
+    unset = ("STEWARD_ENCRYPTION_KEY",) if embedded else ()
+    process, _ = start_steward(tmp_path, database_url, "run", ports, unset)
     try:
         health = wait_for(lambda: get_json(f"http://127.0.0.1:{web}/healthz"))
         assert health == {"ok": True}
@@ -94,6 +104,9 @@ def test_steward_run_serves_mail_slack_and_the_worker(tmp_path: Path, database_u
     assert f"smtp://127.0.0.1:{smtp}" in output
     assert f"http://127.0.0.1:{web}/slack/events" in output
     assert "A report." not in output and "alex@example.net" not in output
+    if embedded:
+        assert "  generated a development encryption key in ./steward.key" in output
+        assert stat.S_IMODE((tmp_path / "steward.key").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from core import actions, notify
 from core.attachments import attachment_rows
 from core.cases import EntryKind, Role, Source
+from core.crypto import lookup_hashes
 from core.models import Attachment, Entry
 from slackapp.context import SlackContext
 from slackapp.files import Evidence, fetch_evidence
@@ -113,4 +114,5 @@ def _seen(session: Any, event: dict[str, Any]) -> bool:
     """Slack retries events it thinks were lost; the same message makes one entry."""
     from sqlalchemy import select
 
-    return session.scalar(select(Entry.id).where(Entry.dedupe_key == _dedupe(event))) is not None
+    wanted = lookup_hashes(_dedupe(event))
+    return session.scalar(select(Entry.id).where(Entry.dedupe_key_hash.in_(wanted))) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -27,12 +28,21 @@ def mail_settings(settings: Settings, sink: Sink) -> Settings:
     return replace(settings, outbound_smtp_url=sink.url)
 
 
+@contextmanager
+def running_gateway(db: Database, settings: Settings) -> Iterator[MailServer]:
+    """The real gateway with these settings, stopped when the block ends."""
+    server = runtime.build_mail_server(db, settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def gateway(db: Database, mail_settings: Settings) -> Iterator[MailServer]:
-    server = runtime.build_mail_server(db, mail_settings)
-    server.start()
-    yield server
-    server.stop()
+    with running_gateway(db, mail_settings) as server:
+        yield server
 
 
 @pytest.fixture

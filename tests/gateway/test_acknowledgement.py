@@ -19,6 +19,7 @@ from core.settings import Settings
 from mailgateway.outbound import EmailDeliverer, SMTPTransport, build_message
 from mailgateway.server import MailServer
 from steward import runtime
+from tests.gateway.conftest import running_gateway
 from tests.mail import corpus
 from tests.smtp_helpers import Sink, send
 
@@ -74,14 +75,10 @@ def test_acknowledgements_are_rate_limited_per_sender(
     db: Database, mail_settings: Settings, sink: Sink
 ) -> None:
     settings = replace(mail_settings, ack_rate_per_hour=2)
-    server = runtime.build_mail_server(db, settings)
-    server.start()
-    try:
+    with running_gateway(db, settings) as server:
         for n in range(4):
             raw = corpus.plain(subject=f"report {n}", message_id=f"<r{n}@example.net>")
             assert send(server.address[1], raw)[0] == 250
-    finally:
-        server.stop()
     runtime.build_outbox_worker(db, settings).run_once()
     assert len(sink.messages) == 2
     with db.session() as session:

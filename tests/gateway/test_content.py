@@ -12,7 +12,7 @@ from core.db import Database
 from core.models import Attachment, OutboxItem
 from core.settings import Settings
 from mailgateway.server import MailServer
-from steward import runtime
+from tests.gateway.conftest import running_gateway
 from tests.mail import corpus
 from tests.smtp_helpers import send
 
@@ -56,12 +56,8 @@ def test_refused_attachments_are_reported_on_the_case(
     db: Database, mail_settings: Settings
 ) -> None:
     settings = replace(mail_settings, max_attachments=1)
-    server = runtime.build_mail_server(db, settings)
-    server.start()
-    try:
+    with running_gateway(db, settings) as server:
         assert send(server.address[1], corpus.attachment_non_ascii())[0] == 250
-    finally:
-        server.stop()
     with db.session() as session:
         case = case_service.get_case(session, "COC-1")
         stored = session.scalars(select(Attachment)).all()

@@ -464,3 +464,252 @@ def deeply_nested(depth: int = 3000) -> bytes:
         ],
         head + f"--b{depth}\nContent-Type: text/plain\n\ninnermost\n",
     )
+
+
+LONG_LINE_WORDS = "Outlook wrote this whole paragraph on one line without any break. "
+
+
+def long_line(octets: int = 5000, header_octets: int = 0) -> tuple[bytes, str]:
+    """(raw message, its long line): one 8-bit body line of ``octets`` octets, as Outlook
+    and HTML mailers send, and optionally a References header line just as long."""
+    line = (LONG_LINE_WORDS * (octets // len(LONG_LINE_WORDS) + 1))[:octets]
+    headers = [
+        ("From", DEFAULT_FROM),
+        ("To", DEFAULT_TO),
+        ("Subject", "A report written on one long line"),
+        ("Date", DATE),
+        ("Message-ID", new_message_id()),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Transfer-Encoding", "8bit"),
+    ]
+    if header_octets:
+        ids = "".join(new_message_id() for _ in range(header_octets // 34 + 1))
+        headers.append(("References", ids[:header_octets]))
+    return _assemble(headers, f"Hello,\n{line}\nAlex\n"), line
+
+
+def _notice(
+    from_addr: str, subject: str, body: str, extra: list[tuple[str, str]] | None = None
+) -> bytes:
+    """A hand-written notice from a machine, as plain text."""
+    return _assemble(
+        [
+            ("From", from_addr),
+            ("To", DEFAULT_TO),
+            ("Subject", subject),
+            ("Date", DATE),
+            ("Message-ID", new_message_id("mx.example.com")),
+            *(extra or []),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Transfer-Encoding", "8bit"),
+        ],
+        body,
+    )
+
+
+QMAIL_BODY = (
+    "Hi. This is the qmail-send program at mx.example.com.\n"
+    "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+    "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+    "<gone@example.com>:\n"
+    "Sorry, no mailbox here by that name. (#5.1.1)\n\n"
+    "--- Below this line is a copy of the message.\n\n"
+    "From: conduct@example.org\nSubject: [COC-1] Your report\n"
+)
+
+
+def automatic_in_the_wild() -> dict[str, bytes]:
+    """Automatic mail in the shapes that were once acknowledged, one per kind."""
+    delivery_status = "\n".join(
+        [
+            "Reporting-MTA: dns; mx.example.com",
+            "",
+            "Final-Recipient: rfc822; gone@example.com",
+            "Action: failed",
+            "Status: 5.1.1",
+        ]
+    )
+    return {
+        "post_master bounce": _notice(
+            "post_master@sms.example.com", "Re:Your report", "Message could not be delivered."
+        ),
+        "antivirus gateway": _notice(
+            "Gateway_AntiVirus_Scanner@example.com",
+            "Delivery failure notification",
+            "Your message was blocked: it carried a virus.",
+        ),
+        "returned mail wording": _notice(
+            "E500_Mail_Service@example.com",
+            "Returned Mail - Error During Delivery",
+            "Error during delivery to gone@example.com.",
+        ),
+        "list moderation notice": _notice(
+            "community-admin@lists.example.com",
+            "Your message to community awaits moderator approval",
+            "Your mail to 'community' is being held until the list moderator can review it.",
+        ),
+        "x-loop": _notice(
+            "robot@lists.example.com",
+            "Please confirm",
+            "Confirm your subscription.",
+            [("X-Loop", "community@lists.example.com")],
+        ),
+        "auto generated subject": _notice(
+            "helpdesk@example.com", "[AUTO GENERATED] Ticket 4711", "We received your request."
+        ),
+        "digest from -request": _notice(
+            "community-request@lists.example.com", "community Digest, Vol 3", "Today's topics."
+        ),
+        "top-level delivery-status": _assemble(
+            [
+                ("From", "relay@mx.example.com"),
+                ("To", DEFAULT_TO),
+                ("Subject", "Report"),
+                ("Date", DATE),
+                ("Message-ID", new_message_id("mx.example.com")),
+                ("MIME-Version", "1.0"),
+                ("Content-Type", "message/delivery-status"),
+            ],
+            delivery_status,
+        ),
+        "latvian out of office": _notice(
+            "Jānis Bērziņš <janis@example.lv>",
+            "Automātiskā atbilde: Jūsu ziņojums",
+            "Esmu atvaļinājumā līdz 10. martam.",
+        ),
+        "qmail plain-text bounce": _notice(
+            "relay@mx.example.com", "Re: [COC-1] Your report", QMAIL_BODY
+        ),
+        "feedback-id bulk mail": _notice(
+            "news@shop.example.com",
+            "Your weekly offers",
+            "Offers.",
+            [("Feedback-ID", "123:456:shop")],
+        ),
+    }
+
+
+def forwarded_bounce() -> bytes:
+    """A person forwarding a bounce they received, inline, as evidence."""
+    return plain(
+        subject="Fwd: Undelivered Mail Returned to Sender",
+        body="My warning to him bounced, see below.\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\n"
+        "Date: Mon, 3 Mar 2025 at 09:00\n"
+        "Subject: Undelivered Mail Returned to Sender\n\n" + QMAIL_BODY,
+    )
+
+
+REPLY_NEW_TEXT = "He did it again at Friday's meetup.\nTwo people saw it.\n\nThanks,\nAlex"
+# Reply history as mail clients in many languages write it, below REPLY_NEW_TEXT.
+REPLY_HISTORIES = {
+    "polish attribution": (
+        "W dniu 2025-03-03 10:00:00 użytkownik Conduct Team <conduct@example.org> napisał:\n\n"
+        "Could you tell us more?\n"
+    ),
+    "dutch attribution wrapped": (
+        "Op 3 maart 2025 10:00 schreef Conduct Team <\nconduct@example.org>:\n\n"
+        "> Could you tell us more?\n"
+    ),
+    "portuguese attribution wrapped": (
+        "Em 3 de março de 2025 às 10:00:00, Conduct Team (\nconduct@example.org) escreveu:\n\n"
+        "Could you tell us more?\n"
+    ),
+    "german gmail attribution": (
+        "Am Mo., 3. März 2025 um 10:00 Uhr schrieb Conduct Team <conduct@example.org>:\n\n"
+        "> Could you tell us more?\n"
+    ),
+    "russian attribution without a verb": (
+        "пн, 3 мар. 2025 г. в 10:00, Conduct Team <conduct@example.org>:\n\n"
+        "> Could you tell us more?\n"
+    ),
+    "spanish separator": (
+        "-----Mensaje original-----\nDe: Conduct Team\nEnviado el: lunes, 3 de marzo de 2025\n"
+        "Asunto: Su informe\n\nCould you tell us more?\n"
+    ),
+    "german separator": (
+        "-----Ursprüngliche Nachricht-----\nVon: Conduct Team <conduct@example.org>\n"
+        "Betreff: Ihre Meldung\n\nCould you tell us more?\n"
+    ),
+    "outlook block in french": (
+        "________________________________\nDe : Conduct Team <conduct@example.org>\n"
+        "Envoyé : lundi 3 mars 2025 10:00\nÀ : Alex <alex@example.net>\n"
+        "Objet : Votre signalement\n\nCould you tell us more?\n"
+    ),
+    "outlook block with a wrapped from": (
+        "From: Conduct Team\n<conduct+4f2a9c1d@example.org>\n"
+        "Sent: Monday, March 3, 2025 10:00 AM\nTo: Alex\nSubject: Your report\n\n"
+        "Could you tell us more?\n"
+    ),
+    "french iphone signature": (
+        "Envoyé depuis mon iPhone\n\n"
+        "Le 3 mars 2025 à 10:00, Conduct Team a écrit :\n\n> Could you tell us more?\n"
+    ),
+    "german iphone signature": "Von meinem iPhone gesendet\n\n> Could you tell us more?\n",
+    "english iphone signature": "Sent from my iPhone\n\nCould you tell us more?\n",
+}
+
+
+def reply_with_history(history: str) -> bytes:
+    """A person's reply: REPLY_NEW_TEXT (ending in a sign-off) above ``history``."""
+    return plain(subject="Re: Your report", body=f"{REPLY_NEW_TEXT}\n\n{history}")
+
+
+FORWARD_NOTE = "This is the mail he sent me last night."
+FORWARDED = {
+    "from": "Pat Doe <pat@example.com>",
+    "date": "Sun, 2 Mar 2025 23:10:00 +0100",
+    "subject": "about tomorrow",
+    "text": "You had better not show up tomorrow.\n\n> Please stop writing to me.\n\n-- \nPat",
+}
+FORWARD_LAYOUTS = {
+    "gmail": (
+        "Fwd: about tomorrow",
+        "---------- Forwarded message ---------\n"
+        "From: {from}\nDate: {date}\nSubject: {subject}\nTo: <alex@example.net>\n\n{text}\n",
+    ),
+    "outlook": (
+        "FW: about tomorrow",
+        "________________________________\n"
+        "From: {from}\nSent: {date}\nTo: Alex\nSubject: {subject}\n\n{text}\n",
+    ),
+    "apple mail": (
+        "Fwd: about tomorrow",
+        "Begin forwarded message:\n\n"
+        "From: {from}\nSubject: {subject}\nDate: {date}\nTo: alex@example.net\n\n{text}\n",
+    ),
+    "thunderbird": (
+        "Fwd: about tomorrow",
+        "-------- Forwarded Message --------\n"
+        "Subject: \t{subject}\nDate: \t{date}\nFrom: \t{from}\nTo: \talex@example.net\n\n{text}\n",
+    ),
+}
+
+
+def inline_forward(layout: str) -> bytes:
+    subject, template = FORWARD_LAYOUTS[layout]
+    body = f"{FORWARD_NOTE}\n\nAlex\n\n" + template.format(**FORWARDED)
+    return plain(subject=subject, body=body)
+
+
+def attached_forward() -> bytes:
+    """The same evidence forwarded as a message/rfc822 attachment."""
+    inner = plain(
+        from_addr=FORWARDED["from"],
+        to="alex@example.net",
+        subject=FORWARDED["subject"],
+        body=FORWARDED["text"] + "\n",
+    )
+    outer = message_from_bytes_smtp(plain(subject="Fwd: about tomorrow", body=FORWARD_NOTE))
+    outer.add_attachment(message_from_bytes_smtp(inner))
+    return outer.as_bytes()
+
+
+def message_from_bytes_smtp(raw: bytes) -> EmailMessage:
+    from email import message_from_bytes
+
+    message = message_from_bytes(raw, _class=EmailMessage, policy=policy.SMTP)
+    return message

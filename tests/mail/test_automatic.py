@@ -164,3 +164,150 @@ def test_out_of_office_subjects(subject: str) -> None:
 )
 def test_reports_that_mention_absence_are_people(subject: str) -> None:
     assert check(subject=subject) is None
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/report; report-type=feedback-report",
+        "multipart/report; report-type=disposition-notification",
+        "message/delivery-status",
+        "Message/Global-Delivery-Status",
+    ],
+)
+def test_every_report_shape_is_a_bounce(content_type: str) -> None:
+    assert check(content_type=content_type) == "bounce"
+
+
+def test_a_delivery_status_part_inside_multipart_mixed_is_a_bounce() -> None:
+    parts = ["text/plain", "message/delivery-status", "message/rfc822"]
+    assert check(content_type="multipart/mixed", part_types=parts) == "bounce"
+
+
+@pytest.mark.parametrize("name", ["X-Failed-Recipients", "X-MS-Exchange-Message-Is-Ndr"])
+def test_bounce_headers(name: str) -> None:
+    assert check([(name, "gone@example.com")]) == "bounce"
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ([("X-Loop", "community@lists.example.com")], "x-loop"),
+        ([("Feedback-ID", "1234:campaign:example")], "feedback-id"),
+        ([("Precedence", "auto_reply")], "precedence"),
+        ([("X-Autoresponder", "yes")], "auto-submitted"),
+        ([("X-ML-Name", "neko ML")], "mailing-list"),
+    ],
+)
+def test_header_rules(headers: list[tuple[str, str]], reason: str) -> None:
+    assert check(headers) == reason
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "post_master@vtext.example.com",
+        "Post-Master@example.com",
+        "mailer_daemon@example.com",
+        "community-request@lists.example.com",
+        "community-owner@lists.example.com",
+        "community-bounces@lists.example.com",
+        "owner-community@lists.example.com",
+        "noreply-12345@notifications.example.com",
+        "no.reply@example.com",
+        "bounces+1234@mail.example.com",
+        "listserv@lists.example.com",
+    ],
+)
+def test_more_system_senders(address: str) -> None:
+    assert check(from_address=address) == "system-sender"
+
+
+@pytest.mark.parametrize(
+    "address", ["requester@example.com", "owner.jones@example.com", "nora.reply@example.com"]
+)
+def test_people_whose_addresses_look_a_little_like_robots(address: str) -> None:
+    assert check(from_address=address) is None
+
+
+def test_a_delivery_system_known_only_by_its_display_name() -> None:
+    headers = [("From", "MAILER-DAEMON <>"), ("Subject", "Nyaan")]
+    assert check(headers, from_address=None) == "system-sender"
+    headers = [("From", '"Mail Delivery System" <relay@example.com>')]
+    assert check(headers, from_address="relay@example.com") == "system-sender"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Returned Mail - Error During Delivery",
+        "Returned mail: see transcript for details",
+        "Mail could not be delivered",
+        "Delivery failure notification",
+        "Delivery Status Notification (Failure)",
+        "Undeliverable: Your report",
+        "Undelivered Mail Returned to Sender",
+        "failure notice",
+        "Mail delivery failed: returning message to sender",
+        "[Postmaster] Email Delivery Failure",
+        "RE: Your message to community awaits moderator approval",
+        "Unzustellbar: Ihre Meldung",
+        "Non remis : votre signalement",
+        "No se puede entregar: Su informe",
+        "Onbestelbaar: uw melding",
+        "Não foi possível entregar: relatório",
+        "Non recapitabile: segnalazione",
+        "Niedostarczalne: zgłoszenie",
+        "Недоставленное сообщение",
+        "Nepiegādāts: ziņojums",
+        "メッセージを配信できません。",
+        "系统退信",
+    ],
+)
+def test_delivery_failure_subjects(subject: str) -> None:
+    assert check(subject=subject) == "bounce"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "[AUTO GENERATED] Your report",
+        "Automātiskā atbilde: Jūsu ziņojums",
+        "Prombūtnē: Jūsu ziņojums",
+        "Resposta automática: O seu relatório",
+        "Automatisch antwoord: uw melding",
+        "Автоматический ответ: Ваше сообщение",
+        "Odpowiedź automatyczna: zgłoszenie",
+        "Risposta automatica: segnalazione",
+        "自動応答: ご報告",
+        "自动回复: 您的报告",
+        "AutoRespons :Nyaan?",
+    ],
+)
+def test_out_of_office_subjects_in_more_languages(subject: str) -> None:
+    assert check(subject=subject) == "out-of-office"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Fwd: Undelivered Mail Returned to Sender",
+        "Fw: Automatic reply: Your report",
+        "WG: Unzustellbar: Ihre Meldung",
+        "Re: delivery failure of my earlier mail",
+        "Delivered by hand: my report",
+        "Absent friends at the meetup",
+        "Absent-minded remarks at the meetup",
+        "Urlaub-Fotos ohne Zustimmung geteilt",
+        "外出时被骚扰",
+        "Undelivered promises from the organisers",
+        "Non-delivery of the refund",
+        "Message delayed by moderators?",
+        "Mail delivery failed to reach the steward? Test",
+        "Delivery report of the harassment",
+        "Returned to the venue and he was there",
+        "Failure to act on my last report",
+    ],
+)
+def test_forwards_and_reports_about_mail_are_people(subject: str) -> None:
+    assert check(subject=subject) is None

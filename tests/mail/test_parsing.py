@@ -218,13 +218,19 @@ def test_nested_multipart_picks_the_plain_part_and_keeps_files() -> None:
     assert mail.attachments[1].content == corpus.PDF_BYTES
 
 
-def test_attached_message_is_a_file_not_body_text() -> None:
+def test_attached_message_is_a_file_and_is_shown_as_forwarded_after_the_note() -> None:
     inner = corpus.plain(subject="forwarded evidence", body="INNER TEXT\n")
     outer = corpus.plain(body="See the attached mail.\n")
     message = message_from_bytes(outer, policy=policy.SMTP)
     message.add_attachment(message_from_bytes(inner, policy=policy.SMTP))  # type: ignore[attr-defined]
     mail = parse(message.as_bytes())
-    assert mail.body_text == "See the attached mail."
+    forwarded = (
+        "---------- Forwarded message ----------\n"
+        f"From: {corpus.DEFAULT_FROM}\nDate: {corpus.DATE}\nSubject: forwarded evidence\n"
+        f"To: {corpus.DEFAULT_TO}\n\nINNER TEXT"
+    )
+    assert mail.body_text == f"See the attached mail.\n\n{forwarded}"
+    assert mail.reply_text == mail.body_text
     [attached] = mail.attachments
     assert attached.content_type == "message/rfc822" and attached.filename == "attachment-1.eml"
     assert b"INNER TEXT" in attached.content
@@ -340,10 +346,14 @@ def test_no_message_content_reaches_the_logs(caplog: pytest.LogCaptureFixture) -
     secret = "Sekret-Zeuge-4711"
     raw = corpus.attachment_non_ascii().replace(b"Files attached", secret.encode())
     broken = b"From: <" + secret.encode() + b"\r\nSubject: =?x?q?" + secret.encode() + b"?=\r\n\r\n"
+    bounce = corpus.automatic_in_the_wild()["qmail plain-text bounce"].replace(
+        b"gone@example.com", secret.encode() + b"@example.com"
+    )
     with caplog.at_level(logging.DEBUG):
         parse(raw)
         parse(broken)
         parse(corpus.deeply_nested())
+        assert parse(bounce).automatic == "bounce"  # the bounce detectors ran on it
     text = " ".join(record.getMessage() for record in caplog.records)
     assert secret not in text
     assert "Übersicht" not in text and "報告" not in text and "alex@" not in text

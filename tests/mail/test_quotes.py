@@ -174,3 +174,63 @@ def test_line_start_matching_finds_what_the_library_finds() -> None:
         assert fast.findall(text) == expected, text
         matched += bool(expected)
     assert matched > len(texts) // 2  # the corpus really exercises the pattern
+
+
+def test_indented_lines_a_person_typed_keep_their_indentation() -> None:
+    text = (
+        "Run this on the host:\n\n     telnet 127.0.0.1 52698\n\nThanks\n\n"
+        "On 9 Jan 2014, at 2:47, Sam Lee wrote:\n\n> It stopped working.\n"
+    )
+    assert strip_quotes(text) == "Run this on the host:\n\n     telnet 127.0.0.1 52698\n\nThanks"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He hit me.\n\nSent from my phone at the meetup, sorry for typos.\nHe followed me.",
+        "Here is another email\n\nSent from my desk, is much easier than my mobile phone.",
+        "He wrote to me on 3 March:\nyou will regret this\nThat scared me.",
+        "Q: where were you?\nA: at the bar\nDe: nada, it was fine.",
+    ],
+)
+def test_lines_a_person_typed_are_not_mistaken_for_history(text: str) -> None:
+    assert strip_quotes(text) == text
+
+
+def test_a_sentence_above_an_attribution_is_kept() -> None:
+    text = (
+        "He also wrote to the list.\n"
+        "On Dec 15, 2024, at 3:00 PM, Sam Lee <sam@example.com> wrote:\n> old\n"
+    )
+    assert strip_quotes(text) == "He also wrote to the list."
+
+
+def test_a_forward_keeps_the_forwarded_text_whole_even_its_quotes_and_signature() -> None:
+    text = (
+        "See below.\n\n---------- Forwarded message ---------\nFrom: Pat <pat@example.com>\n"
+        "Subject: hi\n\nYou will regret this.\n> earlier\n-- \nPat\n"
+    )
+    assert strip_quotes(text) == (
+        "See below.\n\n---------- Forwarded message ----------\nFrom: Pat <pat@example.com>\n"
+        "Subject: hi\n\nYou will regret this.\n> earlier\n-- \nPat"
+    )
+
+
+def test_an_outlook_forward_is_recognised_by_its_subject() -> None:
+    text = "FYI\n\nFrom: Pat <pat@example.com>\nSent: Monday\nTo: Alex\nSubject: hi\n\nGo away.\n"
+    forwarded = "From: Pat <pat@example.com>\nSent: Monday\nTo: Alex\nSubject: hi\n\nGo away."
+    assert (
+        strip_quotes(text, "FW: hi")
+        == f"FYI\n\n---------- Forwarded message ----------\n{forwarded}"
+    )
+    assert strip_quotes(text, "Re: hi") == "FYI"
+    assert strip_quotes(text, "AW: hi") == "FYI"
+
+
+def test_a_header_block_pasted_into_a_new_report_is_shown_as_forwarded() -> None:
+    text = "He sent this to the list.\n\n-----Original Message-----\nFrom: Pat\nSent: Monday\n\nGo."
+    shown = strip_quotes(text, "Harassment on the list")
+    assert shown == (
+        "He sent this to the list.\n\n---------- Forwarded message ----------\n"
+        "From: Pat\nSent: Monday\n\nGo."
+    )

@@ -18,7 +18,7 @@ from core.settings import Settings
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack
-from tests.smtp_helpers import send, steward
+from tests.smtp_helpers import cli_result, send
 
 
 def exported(out: Path, ref: str = "COC-1") -> tuple[dict, str]:
@@ -49,7 +49,7 @@ def test_a_mailed_report_exports_with_its_evidence_decision_and_notices(
             source="email",
         )
     out = tmp_path / "files"
-    result = steward(
+    result = cli_result(
         mail_settings.database_url, tmp_path, "export", "COC-1", "--out", str(out), "--files"
     )
     assert result.returncode == 0, result.stderr
@@ -84,7 +84,7 @@ def test_an_anonymous_slack_report_exports_without_its_reporter(
 ) -> None:
     stack.report("U_ALEX", anonymous=True)
     out = tmp_path / "out"
-    result = steward(stack.settings.database_url, tmp_path, "export", "COC-1", "--out", str(out))
+    result = cli_result(stack.settings.database_url, tmp_path, "export", "COC-1", "--out", str(out))
     assert result.returncode == 0, result.stderr
     data, markdown = exported(out)
     reporter = next(p for p in data["people"] if p["role"] == "reporter")
@@ -94,6 +94,7 @@ def test_an_anonymous_slack_report_exports_without_its_reporter(
         "email": None,
         "slack_user": None,
         "anonymous": True,
+        "contact_route": "slack",
         "code_name": None,
     }
     assert "- reporter: anonymous" in markdown
@@ -109,13 +110,13 @@ def test_a_steward_named_in_the_case_or_conflicted_cannot_export_it(
     with stack.db.session() as session:
         actions.recuse(session, case_service.get_case(session, "COC-1"), "U_CASEY")
     url, out = stack.settings.database_url, tmp_path / "out"
-    named = steward(url, tmp_path, "export", "COC-1", "--out", str(out), "--as", "U_BLAIR")
+    named = cli_result(url, tmp_path, "export", "COC-1", "--out", str(out), "--as", "U_BLAIR")
     assert named.returncode == 1
     assert named.stderr == (
         "steward export: You are named in COC-1, so its case file must be exported "
         "by another steward.\n"
     )
-    conflicted = steward(url, tmp_path, "export", "COC-1", "--out", str(out), "--as", "U_CASEY")
+    conflicted = cli_result(url, tmp_path, "export", "COC-1", "--out", str(out), "--as", "U_CASEY")
     assert conflicted.returncode == 1
     assert conflicted.stderr == (
         "steward export: You have declared a conflict on COC-1, so it is closed to you.\n"
@@ -126,12 +127,12 @@ def test_a_steward_named_in_the_case_or_conflicted_cannot_export_it(
         ("user:U_BLAIR", {"attempted": EXPORT_ACTION}),
         ("user:U_CASEY", {"attempted": EXPORT_ACTION}),
     ]
-    allowed = steward(url, tmp_path, "export", "COC-1", "--out", str(out), "--as", "U_DANA")
+    allowed = cli_result(url, tmp_path, "export", "COC-1", "--out", str(out), "--as", "U_DANA")
     assert allowed.returncode == 0, allowed.stderr
     [event] = audit_actions(stack.db, EXPORT_ACTION)
     assert event.actor == "steward:U_DANA"
 
 
 def test_an_unknown_case_is_named(settings: Settings, db: Database, tmp_path: Path) -> None:
-    result = steward(settings.database_url, tmp_path, "export", "COC-9", "--out", str(tmp_path))
+    result = cli_result(settings.database_url, tmp_path, "export", "COC-9", "--out", str(tmp_path))
     assert (result.returncode, result.stderr) == (1, "steward: no case COC-9\n")

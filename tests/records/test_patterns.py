@@ -14,7 +14,7 @@ from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack
 from tests.slack.test_casework import click, root_of
-from tests.smtp_helpers import send, steward
+from tests.smtp_helpers import cli_result, send
 
 WARNING = "Warning, with the consequences of repeating it"
 
@@ -92,7 +92,7 @@ def test_the_case_file_lists_the_earlier_cases_of_a_repeat_sender(
 ) -> None:
     assert send(gateway.address[1], corpus.plain(subject="First"))[0] == 250
     assert send(gateway.address[1], corpus.plain(subject="Second"))[0] == 250
-    result = steward(mail_settings.database_url, tmp_path, "export", "COC-2", "--out", "out")
+    result = cli_result(mail_settings.database_url, tmp_path, "export", "COC-2", "--out", "out")
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "COC-2.json").read_text(encoding="utf-8"))
     name = code_names(db, "COC-1")["reporter"]

@@ -24,7 +24,7 @@ from mailgateway.server import MailServer
 from tests.followups.conftest import email_draft, slack_draft
 from tests.mail import corpus
 from tests.slack.conftest import Stack
-from tests.smtp_helpers import send, steward
+from tests.smtp_helpers import cli_result, send
 
 STEWARD = "U_STEW1"
 MESSAGES = {
@@ -86,7 +86,7 @@ def test_a_report_over_52_cases_suppresses_small_counts_in_text_and_chart(
     busy_period(db, settings)
     today = utcnow().date()
     out = tmp_path / "report"
-    result = steward(
+    result = cli_result(
         settings.database_url,
         tmp_path,
         "report",
@@ -165,12 +165,12 @@ def test_a_period_that_ends_before_it_starts_is_refused(
     settings: Settings, db: Database, tmp_path: Path
 ) -> None:
     args = ("report", "--from", "2026-02-01", "--to", "2026-01-01", "--out", str(tmp_path))
-    result = steward(settings.database_url, tmp_path, *args)
+    result = cli_result(settings.database_url, tmp_path, *args)
     assert (result.returncode, result.stderr) == (
         2,
         "steward report: the period ends (2026-01-01) before it starts (2026-02-01)\n",
     )
-    bad = steward(
+    bad = cli_result(
         settings.database_url, tmp_path, "report", "--from", "May", "--to", "x", "--out", "o"
     )
     assert bad.returncode == 2

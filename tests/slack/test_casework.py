@@ -98,6 +98,7 @@ def test_a_recused_steward_loses_access(stack: Stack) -> None:
     click(stack, "U_STEW2", "case_recuse", root)
     answer = click(stack, "U_STEW2", "case_view_report", root)
     assert answer["views"] == []
+    assert [(a.actor, a.case_id) for a in audits(stack, "case.recused")] == [("steward:U_STEW2", 1)]
     assert [a.detail["attempted"] for a in audits(stack, "access.refused")] == ["view_report"]
 
 
@@ -111,6 +112,8 @@ def test_relay_by_dm_both_ways_keeps_the_reporter_unnamed(stack: Stack) -> None:
     stack.drain()
     to_reporter = json.dumps(stack.dm_messages("U_ALEX"))
     assert "Are you safe?" in to_reporter and "U_STEW1" not in to_reporter
+    relays = [(a.actor, a.case_id, a.detail) for a in audits(stack, "case.relayed")]
+    assert relays == [("steward:U_STEW1", 1, {"to_role": "reporter", "via": "slack"})]
     dm_channel = stack.emulator.state()["dms"]["U_ALEX"]
     stack.emulator.post("U_ALEX", dm_channel, "Yes, thank you. It happened again today.")
 

@@ -27,6 +27,7 @@ from core.db import Database
 from core.settings import Settings
 from slackapp.emulator import SlackEmulator
 from steward import runtime
+from tests.conftest import TEST_KEY
 from tests.slack.conftest import Stack, eventually, form_values
 from tests.slack.test_confidentiality import SECRET_WORDS
 from tests.slack.test_doctor import doctor
@@ -38,7 +39,14 @@ DM_TEXT = "It happened again today, in the meetup channel."
 def steward_web(tmp_path: Path, database_url: str, **env: str) -> subprocess.Popen[str]:
     """`steward web --socket-mode` as an operator starts it, with only the settings it needs."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STEWARD_"))}
-    environ.update({"STEWARD_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **env})
+    environ.update(
+        {
+            "STEWARD_DATABASE_URL": database_url,
+            "STEWARD_ENCRYPTION_KEY": TEST_KEY,
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "steward.cli", "web", "--socket-mode"],
         env=environ,

@@ -1,7 +1,7 @@
 """person code names
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0012
 Create Date: 2026-11-30 11:45:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0014"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
