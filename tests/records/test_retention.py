@@ -30,8 +30,10 @@ from core.models import (
     OutboxItem,
     Person,
 )
+from core.patterns import earlier_cases
+from core.people import Contact, is_contact
 from core.policy import load_code
-from core.retention import is_expunged
+from core.retention import expunge, is_expunged
 from core.settings import Settings
 from core.transparency import Period, figures
 from mailgateway.server import MailServer
@@ -42,6 +44,7 @@ from tests.followups.conftest import (
     open_case,
     reminders,
     seconds,
+    slack_draft,
     start_scheduler,  # noqa: F401 - fixture
     wait_until,
 )
@@ -257,3 +260,28 @@ def test_keep_longer_from_the_thread_needs_a_reason_and_moves_the_date(
     wait_until(lambda: expunged(db, 1), timeout=20)
     stack.drain()
     assert any("has been expunged" in m.get("text", "") for m in stack.staff_messages())
+
+
+def test_expunging_unlinks_a_person_other_cases_name_and_empties_one_named_only_there(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    open_case(db, settings, slack_draft())  # Alex reports Blair
+    open_case(db, settings, slack_draft(reporter=Contact(slack_user_id="U_CASEY")))
+    with db.session() as session:
+        expunge(session, case_service.get_case(session, 1))
+    with db.session() as session:
+        first = case_service.get_case(session, 1)
+        second = case_service.get_case(session, 2)
+        people = {p.role: p.person for p in first.parties}
+        blair = next(p.person for p in second.parties if p.role == "reported")
+        assert (blair.slack_user_id, people["reported"].id != blair.id) == ("U_BLAIR", True)
+        for person in people.values():
+            assert (person.slack_user_id, person.slack_user_id_hash) == (None, None)
+            assert not is_contact(person, Contact(slack_user_id="U_BLAIR"))
+            assert not is_contact(person, Contact(slack_user_id="U_ALEX"))
+        assert is_contact(blair, Contact(slack_user_id="U_BLAIR"))
+        alex = Person.slack_user_id_hash.in_(lookup_hashes("U_ALEX"))
+        assert session.scalar(select(func.count()).where(alex)) == 0
+        assert earlier_cases(session, second, None) == []
+    verified = cli_result(settings.database_url, tmp_path, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
