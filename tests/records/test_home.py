@@ -14,7 +14,7 @@ from core.clock import utcnow
 from core.decisions import record_decision
 from core.settings import Settings
 from mailgateway.server import MailServer
-from tests.followups.conftest import QUIET, seconds
+from tests.followups.conftest import QUIET, seconds, wait_until
 from tests.slack.conftest import Stack
 from tests.smtp_helpers import send
 
@@ -33,9 +33,15 @@ def settings(settings: Settings) -> Settings:
 
 
 def home(stack: Stack, user: str) -> str:
+    """The user's Home tab once the app has published it (its row is queued by the
+    app_home_opened handler, which may run after the first drain under load)."""
     stack.emulator.open_home(user, wait=0)
-    stack.drain()
-    return json.dumps(stack.emulator.state()["home_tabs"][user])
+
+    def published() -> dict | None:
+        stack.drain()
+        return stack.emulator.state()["home_tabs"].get(user)
+
+    return json.dumps(wait_until(published))
 
 
 def test_the_desk_shows_waiting_overdue_and_expunge_lists_without_content(
