@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, notify
+from core import audit, notify, retention
 from core.clock import utcnow
 from core.codenames import new_code_name, new_token
 from core.crypto import lookup_hashes
@@ -157,6 +157,7 @@ def open_case(session: Session, draft: ReportDraft, settings: Settings) -> Opene
         schedule(session, case, kind, due_at, payload)
     audit.record(session, "case.opened", actor=REPORTER_ACTOR, case=case, source=str(draft.source))
     session.flush()
+    retention.push_back_for(session, settings, case, now)
     _tell_the_stewards(session, case, reporter, report)
     return OpenedCase(case=case, reporter=reporter, report=report)
 
@@ -292,6 +293,10 @@ def transition(session: Session, case: Case, target: Status | str, actor: str, r
     case.status = str(new)
     case.updated_at = utcnow()
     case.closed_at = case.updated_at if new == Status.CLOSED else None
+    if new == Status.CLOSED:
+        retention.on_closed(session, case, case.updated_at)
+    elif previous == Status.CLOSED:
+        retention.on_reopened(session, case)
     audit.record(
         session,
         "case.status",

@@ -27,6 +27,9 @@ class DeadlineKind(StrEnum):
     BAN_ENDS = "temporary_ban_ends"
     NO_CONTACT_ENDS = "no_contact_ends"
     RESPONSE_DUE = "respondent_response_due"
+    RETENTION_STARTS = "retention_starts"
+    EXPUNGE_NOTICE = "expunge_notice"
+    EXPUNGE = "expunge"
 
 
 def schedule(

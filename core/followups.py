@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, notify
+from core import audit, notify, retention
 from core.actions import NotAllowed, check_may_act, contact_route, relay
 from core.cases import EntryKind, Role, reporter_of, system_entry, transition
 from core.clock import human_exact, iso, utcnow
@@ -289,6 +289,41 @@ def _response_due(
     )
 
 
+def _retention_starts(
+    session: Session, settings: Settings, case: Case, deadline: Deadline, now: datetime
+) -> None:
+    """The case closed: its expunge date follows from its outcome and the settings."""
+    if case.status == Status.CLOSED and not retention.is_expunged(case):
+        retention.plan(session, settings, case, now)
+
+
+def _expunge_notice(
+    session: Session, settings: Settings, case: Case, deadline: Deadline, now: datetime
+) -> None:
+    """Warn the stewards before a case goes, and offer *Keep longer*."""
+    due = retention.expunge_row(session, case.id)
+    if case.status != Status.CLOSED or retention.is_expunged(case) or due is None:
+        return
+    remind(
+        session,
+        case,
+        deadline,
+        f"{case.ref} will be expunged on {human_exact(due.due_at)} under the retention rules: "
+        "its content, names and files will be deleted. Use *Keep longer* to keep it, "
+        "with a reason.",
+        snooze=False,
+        keep_longer=True,
+        expunge_at=iso(due.due_at),
+    )
+
+
+def _expunge(
+    session: Session, settings: Settings, case: Case, deadline: Deadline, now: datetime
+) -> None:
+    if case.status == Status.CLOSED and not retention.is_expunged(case):
+        retention.expunge(session, case, now)
+
+
 EFFECTS: dict[DeadlineKind, Effect] = {
     DeadlineKind.ACKNOWLEDGEMENT: _acknowledgement,
     DeadlineKind.STALE: _stale,
@@ -297,6 +332,9 @@ EFFECTS: dict[DeadlineKind, Effect] = {
     DeadlineKind.BAN_ENDS: _ban_ends,
     DeadlineKind.NO_CONTACT_ENDS: _no_contact_ends,
     DeadlineKind.RESPONSE_DUE: _response_due,
+    DeadlineKind.RETENTION_STARTS: _retention_starts,
+    DeadlineKind.EXPUNGE_NOTICE: _expunge_notice,
+    DeadlineKind.EXPUNGE: _expunge,
 }
 
 

@@ -112,6 +112,8 @@ class Person(Base):
         LookupHash("slack_user_id"), index=True, default=hash_default("slack_user_id")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How the person is spoken of without being named, the same in every case.
+    code_name: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class Party(Base):

@@ -29,7 +29,7 @@ from core.codenames import new_code_name, new_token
 from core.crypto import hash_index
 from core.deadlines import DeadlineKind, opening_clocks
 from core.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Party, Person
-from core.people import Contact
+from core.people import Contact, new_person_code_name
 from core.policy.record import code_in_force, register
 from core.settings import Settings
 from core.status import Status
@@ -195,6 +195,7 @@ def _people(conn: Connection, contacts: list[Contact], now: datetime) -> list[in
                 "email": c.email,
                 "slack_user_id": None,
                 "display_name": c.display_name,
+                "code_name": new_person_code_name(),
                 "created_at": now,
             }
             for c in first.values()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.codenames import new_code_name
 from core.crypto import lookup_hashes
 from core.models import Person
 
@@ -49,6 +50,7 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
             email=contact.email,
             slack_user_id=contact.slack_user_id,
             display_name=contact.display_name,
+            code_name=new_person_code_name(),
         )
         session.add(person)
         return person
@@ -61,6 +63,18 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
     return person
 
 
+def new_person_code_name() -> str:
+    """A person's code name carries a number: there are far more people than cases."""
+    return new_code_name(suffix=True)
+
+
+def code_name_of(person: Person) -> str:
+    """The person's code name, given now if they were recorded before people had one."""
+    if not person.code_name:
+        person.code_name = new_person_code_name()
+    return person.code_name
+
+
 def _pending_match(session: Session, contact: Contact) -> Person | None:
     """A person added earlier in this same unit of work (not yet visible to queries)."""
     for obj in session.new:
@@ -71,3 +85,16 @@ def _pending_match(session: Session, contact: Contact) -> Person | None:
         if contact.email and obj.email == contact.email:
             return obj
     return None
+
+
+def is_contact(person: Person, contact: Contact) -> bool:
+    """Whether a person on the record is the one an adapter knows by this Slack ID or address.
+
+    Every "is this the same person" question goes through here (and through
+    `find_or_create_person`), so how identities are compared lives in one module. The
+    keyed hashes are compared, as in a lookup, so a blanked (expunged) person matches no one.
+    """
+    contact = contact.normalised()
+    if contact.slack_user_id and person.slack_user_id_hash in lookup_hashes(contact.slack_user_id):
+        return True
+    return bool(contact.email and person.email_hash in lookup_hashes(contact.email))

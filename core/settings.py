@@ -100,6 +100,11 @@ class Settings:
     worker_health_port: int | None = None
     ready_max_outbox_age_seconds: float = 3600.0
     code_of_conduct: str = "contributor-covenant-2.1"
+    # Retention after a case closes (core/retention.py); six months is 182.5 days.
+    retention_dismissed_days: float = 182.5
+    retention_warning_days: float = 365.0
+    retention_after_ban_days: float = 365.0
+    expunge_notice_days: float = 14.0
     # Base64url master keys, newest first (core.crypto); never shown in a repr.
     encryption_key: str | None = field(default=None, repr=False)
 
@@ -174,5 +179,9 @@ def load_settings(env_file: str | os.PathLike[str] | None = ".env") -> Settings:
         worker_health_port=_optional_int("STEWARD_WORKER_HEALTH_PORT"),
         ready_max_outbox_age_seconds=_float("STEWARD_READY_MAX_OUTBOX_AGE_SECONDS", 3600.0),
         code_of_conduct=_env("STEWARD_CODE_OF_CONDUCT", "contributor-covenant-2.1") or "",
+        retention_dismissed_days=_float("STEWARD_RETENTION_DISMISSED_DAYS", 182.5),
+        retention_warning_days=_float("STEWARD_RETENTION_WARNING_DAYS", 365.0),
+        retention_after_ban_days=_float("STEWARD_RETENTION_AFTER_BAN_DAYS", 365.0),
+        expunge_notice_days=_float("STEWARD_EXPUNGE_NOTICE_DAYS", 14.0),
         encryption_key=_env("STEWARD_ENCRYPTION_KEY"),
     )

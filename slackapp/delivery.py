@@ -32,6 +32,7 @@ from slackapp.blocks.common import Block, message_parts, versioned
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view
 from slackapp.blocks.thread import (
+    keep_longer_target,
     moved_blocks,
     moved_text,
     notice_blocks,
@@ -42,7 +43,7 @@ from slackapp.blocks.thread import (
 )
 from slackapp.context import SlackContext
 from slackapp.pacing import ChannelPacer
-from slackapp.readmodels import open_cases, own_cases, root_facts
+from slackapp.readmodels import open_cases, own_cases, root_facts, steward_desk
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,9 @@ class SlackDeliverer:
             )
             mentions = self._mentions(case, stewards) if payload.get("mention_stewards") else ""
         line = notice_text(payload.get("notice", ""), payload, None, mentions)
-        blocks = notice_blocks(line, disclosed, snooze_target(payload))
+        blocks = notice_blocks(
+            line, disclosed, snooze_target(payload), keep_longer_target(payload, item.case_id)
+        )
         return self._post_parts(channel, line, blocks, thread_ts=thread_ts)
 
     def _mentions(self, case: Case, stewards: frozenset[str]) -> str:
@@ -302,7 +305,8 @@ class SlackDeliverer:
         with self.db.session() as session:
             own = own_cases(session, user)
             cases = open_cases(session, user, stewards, self.ctx.settings) if steward else None
-        self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
+            desk = steward_desk(session, user, stewards, self.ctx.settings) if steward else None
+        self.ctx.client.views_publish(user_id=user, view=home_view(own, cases, desk))
         return "home"  # the row names its recipient, sealed; a plain ref must not
 
     def _ephemeral(self, item: OutboundItem) -> str:

@@ -6,18 +6,19 @@ Kept apart from the builders so that they stay pure functions of plain data.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import checklist
 from core.actions import contact_route
 from core.appeals import LATE
 from core.cases import Role
-from core.clock import human
+from core.clock import human, utcnow
 from core.confidentiality import conflicted, conflicts, may_see
 from core.crypto import lookup_hashes
-from core.deadlines import NextDeadline, next_pending, next_pending_by_case
+from core.deadlines import DeadlineKind, NextDeadline, next_pending, next_pending_by_case
 from core.models import (
     Appeal,
     Attachment,
@@ -28,11 +29,12 @@ from core.models import (
     Party,
     Person,
 )
+from core.patterns import earlier_cases
 from core.policy.record import case_code
 from core.settings import Settings
-from core.status import OPEN_STATUSES
+from core.status import OPEN_STATUSES, Status
 from slackapp.blocks.case_view import CaseReport, EntryLine, PersonLine
-from slackapp.blocks.home import HomeCase
+from slackapp.blocks.home import DeskLine, HomeCase, StewardDesk
 from slackapp.blocks.thread import RootFacts, StepLine
 from slackapp.files import size_text
 
@@ -44,6 +46,9 @@ DEADLINE_LABELS = {
     "temporary_ban_ends": "ban ends",
     "no_contact_ends": "no-contact term ends",
     "respondent_response_due": "their side due",
+    "retention_starts": "retention starts",
+    "expunge_notice": "expunge notice",
+    "expunge": "expunged",
 }
 
 
@@ -97,7 +102,10 @@ def person_name(party: Party | None) -> str:
     return person.display_name or person.email or "someone without a name"
 
 
-def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
+def case_report(
+    session: Session, case: Case, settings: Settings, viewer: str | None = None
+) -> CaseReport:
+    """The report as `viewer` may read it: with the earlier cases they are allowed to see."""
     report = next((e for e in case.entries if e.kind == "report"), None)
     facts = []
     if report is not None:
@@ -150,6 +158,7 @@ def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
         snapshot=dict(snapshot.data) if snapshot else None,
         entries=entries,
         attachments=attachments,
+        earlier=[e.line() for e in earlier_cases(session, case, viewer)],
     )
 
 
@@ -269,6 +278,62 @@ def _oldest_open(session: Session, after: int, limit: int) -> list[Case]:
     if not wanted:
         return []
     return list(session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id)))
+
+
+def steward_desk(
+    session: Session,
+    steward_id: str,
+    stewards: Iterable[str],
+    settings: Settings,
+    now: datetime | None = None,
+) -> StewardDesk:
+    """The steward's lists for App Home, only of the cases they may see (the one rule)."""
+    now = now or utcnow()
+    stewards = frozenset(stewards)
+
+    def line(case: Case, when: str) -> DeskLine:
+        return DeskLine(case.ref, case.code_name, when)
+
+    def allowed(case: Case) -> bool:
+        return may_see(case, steward_id, stewards)
+
+    waiting = session.scalars(
+        select(Case).where(Case.status.in_(OPEN), Case.claimed_by == steward_id).order_by(Case.id)
+    )
+    overdue = session.execute(
+        select(Case, func.min(Deadline.due_at))
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(
+            Case.status == Status.NEW,
+            Deadline.kind == DeadlineKind.ACKNOWLEDGEMENT,
+            Deadline.cancelled_at.is_(None),
+            # Due by now, or its reminder has already gone out.
+            or_(Deadline.due_at <= now, Deadline.fired_at.is_not(None)),
+        )
+        .group_by(Case.id)
+        .order_by(Case.id)
+    )
+    horizon = now + timedelta(days=settings.expunge_notice_days)
+    expunging = session.execute(
+        select(Case, Deadline.due_at)
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(
+            Deadline.kind == DeadlineKind.EXPUNGE,
+            Deadline.fired_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.due_at <= horizon,
+        )
+        .order_by(Deadline.due_at)
+    )
+    return StewardDesk(
+        waiting_on_you=[
+            line(c, next_deadline_text(session, c) or "no deadline") for c in waiting if allowed(c)
+        ],
+        overdue_acknowledgements=[
+            line(c, f"acknowledgement was due {human(due)}") for c, due in overdue if allowed(c)
+        ],
+        expunge_due=[line(c, f"expunged {human(due)}") for c, due in expunging if allowed(c)],
+    )
 
 
 def latest_open_case_reported_by(session: Session, slack_user_id: str) -> Case | None:

@@ -7,10 +7,12 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from core import audit
+from core.casefile import ExportRefused, export_case
 from core.cases import CaseNotFound, get_case
 from core.crypto import EncryptionKeyError, generate_key
 from core.export import case_detail, export_allowed, list_cases
@@ -20,6 +22,7 @@ from core.policy.wording import describe
 from core.privacy import configure_logging
 from core.settings import Settings, SettingsError, load_settings
 from core.settings_check import settings_problems
+from core.transparency import Period, figures, markdown
 from slackapp.socketmode import SocketModeRefused
 from steward import runtime
 from steward.keyfile import load_key
@@ -138,6 +141,28 @@ def build_parser() -> argparse.ArgumentParser:
         "named in it; the export is audited in their name",
     )
     show.set_defaults(func=cmd_cases_show)
+
+    export = commands.add_parser("export", help="write a case file (REF.json and REF.md)")
+    export.add_argument("ref")
+    export.add_argument("--out", required=True, help="the folder to write into")
+    export.add_argument(
+        "--as",
+        dest="as_steward",
+        metavar="SLACK_USER",
+        help="the steward taking the file out (refused if conflicted or named in the case)",
+    )
+    export.add_argument(
+        "--files", action="store_true", help="also write the evidence files to OUT/REF-files/"
+    )
+    export.set_defaults(func=cmd_export)
+
+    report = commands.add_parser(
+        "report", help="write a transparency report (report.md and report.png)"
+    )
+    report.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE")
+    report.add_argument("--to", dest="end", required=True, type=_date, metavar="DATE")
+    report.add_argument("--out", required=True, help="the folder to write into")
+    report.set_defaults(func=cmd_report)
 
     policy = commands.add_parser("policy", help="the code of conduct").add_subparsers(
         dest="policy_command", required=True
@@ -475,6 +500,61 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
     for deadline in data["deadlines"]:
         state = deadline["fired_at"] and "fired" or deadline["cancelled_at"] and "cancelled"
         print(f"  deadline {deadline['kind']} due {deadline['due_at']} {state or 'pending'}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    db = runtime.open_database(settings)
+    with db.session() as session:
+        try:
+            case = get_case(session, args.ref)
+            files = export_case(
+                session,
+                case,
+                Path(args.out),
+                actor="cli",
+                as_steward=args.as_steward,
+                with_files=args.files,
+            )
+        except CaseNotFound:
+            print(f"steward: no case {args.ref}", file=sys.stderr)
+            return 1
+        except ExportRefused as exc:
+            print(f"steward export: {exc}", file=sys.stderr)
+            return 1
+    print(f"wrote {files.json} and {files.markdown}")
+    if args.files:
+        folder = files.json.with_name(f"{files.json.stem}-files")
+        print(f"wrote {len(files.evidence)} evidence file(s) to {folder}/")
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Count the period, then write the Markdown and the chart drawn from the same figures."""
+    from core.transparency_chart import write_chart  # matplotlib loads only when needed
+
+    try:
+        period = Period(args.start, args.end)
+    except ValueError as exc:
+        print(f"steward report: {exc}", file=sys.stderr)
+        return 2
+    code = load_code(settings.code_of_conduct)
+    db = runtime.open_database(settings)
+    with db.session() as session:
+        data = figures(session, code, code.community_name(settings), period)
+        audit.record(session, "report.published", actor="cli", period=str(period))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(markdown(data), encoding="utf-8")
+    write_chart(data, out / "report.png")
+    print(f"wrote {out / 'report.md'} and {out / 'report.png'}")
     return 0
 
 

@@ -76,6 +76,8 @@ class CaseReport:
     entries: list[EntryLine]
     attachments: list[str]
     category_label: str = "-"
+    # The earlier cases of the people named, as lines; only in this modal, never the channel.
+    earlier: list[str] = field(default_factory=list)
 
 
 def report_pages(report: CaseReport) -> list[list[Block]]:
@@ -87,6 +89,11 @@ def report_pages(report: CaseReport) -> list[list[Block]]:
     if report.facts:
         blocks += sections("\n".join(escape(f) for f in report.facts))
     blocks += sections("*People*\n" + _people(report.people))
+    if report.earlier:
+        blocks += sections(
+            "*Earlier cases of the people named*\n"
+            + "\n".join(f"• {escape(line)}" for line in report.earlier)
+        )
     if report.snapshot:
         blocks += _snapshot(report.snapshot)
     for entry in report.entries:

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from core.policy import Code, DecisionOption, Need, Option
-from slackapp.blocks.common import Block, context, modal, picked_date, plain
+from slackapp.blocks.common import Block, clip, context, modal, picked_date, plain
 
 DECISION_CALLBACK = "decision_form"
 APPEAL_DECISION_CALLBACK = "appeal_decision_form"
 LATE_APPEAL_CALLBACK = "late_appeal_form"
+KEEP_LONGER_CALLBACK = "keep_longer_form"
 APPEAL_CALLBACK = "appeal_form"
 TEXT_LIMIT = 3000
 APPEAL_RESULTS = (
@@ -109,9 +110,13 @@ def _terms(code: Code) -> list[Block]:
     ]
 
 
-def decision_modal(case_id: int, ref: str, code: Code, hint: str) -> Block:
+def decision_modal(
+    case_id: int, ref: str, code: Code, hint: str, earlier: tuple[str, ...] = ()
+) -> Block:
+    """The ladder, with the earlier outcomes of the people on the case beside it."""
     blocks = [
         context(f"{hint} The options are those of {code.title}."),
+        *([context(clip("*Earlier outcomes:* " + "; ".join(earlier), 2000))] if earlier else []),
         _input("outcome", "Outcome", _select(_outcomes(code)), optional=False),
         *_terms(code),
     ]
@@ -144,17 +149,38 @@ def appeal_decision_modal(case_id: int, ref: str, code: Code) -> Block:
 
 
 def late_appeal_modal(case_id: int, ref: str) -> Block:
-    return modal(
+    return _reason_modal(
+        case_id,
         f"Late appeal · {ref}",
-        [
-            context(
-                "The appeal arrived after its window closed. Accepting it is your explicit "
-                "choice, and your reason is recorded."
-            ),
-            _input("reason", "Why accept it?", _text(), optional=False),
-        ],
-        callback_id=LATE_APPEAL_CALLBACK,
-        submit="Accept appeal",
+        "The appeal arrived after its window closed. Accepting it is your explicit "
+        "choice, and your reason is recorded.",
+        "Why accept it?",
+        LATE_APPEAL_CALLBACK,
+        "Accept appeal",
+    )
+
+
+def keep_longer_modal(case_id: int, ref: str) -> Block:
+    return _reason_modal(
+        case_id,
+        f"Keep longer · {ref}",
+        "The case will be kept for another retention period of its outcome, counted "
+        "from today. Your reason is recorded on the case.",
+        "Why keep it longer?",
+        KEEP_LONGER_CALLBACK,
+        "Keep longer",
+    )
+
+
+def _reason_modal(
+    case_id: int, title: str, explanation: str, label: str, callback_id: str, submit: str
+) -> Block:
+    """A steward's explicit choice on a case, which needs a reason (kept on the record)."""
+    return modal(
+        title,
+        [context(explanation), _input("reason", label, _text(), optional=False)],
+        callback_id=callback_id,
+        submit=submit,
         close="Cancel",
         private_metadata=json.dumps({"case_id": case_id}),
     )

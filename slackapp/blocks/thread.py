@@ -205,12 +205,18 @@ def moved_blocks(ref: str) -> list[Block]:
 
 
 def notice_blocks(
-    line: str, disclosed_text: str | None, snooze_deadline: int | None = None
+    line: str,
+    disclosed_text: str | None,
+    snooze_deadline: int | None = None,
+    keep_longer_case: int | None = None,
 ) -> list[Block]:
     """The line, and with full disclosure the whole text: the caller posts it in parts."""
     blocks = [section(line)]
     if disclosed_text:
         blocks += text_sections(disclosed_text, mentions=False)
+    if keep_longer_case is not None:
+        value = str(keep_longer_case)
+        blocks.append(actions(f"keep_{value}", button("Keep longer", "case_keep_longer", value)))
     if snooze_deadline is not None:
         value = str(snooze_deadline)
         blocks.append(
@@ -229,6 +235,14 @@ def snooze_target(payload: dict[str, Any]) -> int | None:
     details = payload.get("details") or {}
     if payload.get("notice") == Notice.REMINDER and details.get("snooze"):
         return details.get("deadline_id")
+    return None
+
+
+def keep_longer_target(payload: dict[str, Any], case_id: int) -> int | None:
+    """The case an expunge notice offers to keep longer, if this line is one."""
+    details = payload.get("details") or {}
+    if payload.get("notice") == Notice.REMINDER and details.get("keep_longer"):
+        return case_id
     return None
 
 

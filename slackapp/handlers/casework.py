@@ -79,7 +79,7 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None:
                 return
             actions.record_read(session, case, user, "report")
-            view = case_view.report_modal(case_report(session, case, ctx.settings))
+            view = case_view.report_modal(case_report(session, case, ctx.settings, user))
         open_modal(client, body.get("trigger_id"), view)
 
     @app.action(case_view.PREVIOUS_PAGE)
@@ -94,7 +94,7 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None or not view_id:
                 return
             actions.record_read(session, case, user, f"report page {page}")
-            view = case_view.report_modal(case_report(session, case, ctx.settings), page)
+            view = case_view.report_modal(case_report(session, case, ctx.settings, user), page)
         update_modal(client, view_id, view)
 
     @app.action("case_reply")

@@ -10,11 +10,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from core import appeals, decisions, followups
-from core.actions import NotAllowed
+from core import appeals, decisions, followups, retention
+from core.actions import NotAllowed, check_may_act
 from core.cases import CaseNotFound, Source, get_case
 from core.decisions import DecisionError
 from core.models import Case, Deadline
+from core.patterns import earlier_outcomes
 from core.policy import Code
 from core.policy.record import case_code
 from core.policy.wording import decision_hint
@@ -45,7 +46,11 @@ def register(app: App, ctx: SlackContext) -> None:
             client,
             "decide",
             lambda s, c: forms.decision_modal(
-                c.id, c.ref, _code(ctx, s, c), decision_hint(_code(ctx, s, c), ctx.settings)
+                c.id,
+                c.ref,
+                _code(ctx, s, c),
+                decision_hint(_code(ctx, s, c), ctx.settings),
+                tuple(e.line() for e in earlier_outcomes(s, c, body["user"]["id"])),
             ),
         )
 
@@ -70,6 +75,21 @@ def register(app: App, ctx: SlackContext) -> None:
             "accept_late_appeal",
             lambda s, c: forms.late_appeal_modal(c.id, c.ref),
         )
+
+    @app.action("case_keep_longer")
+    def open_keep_longer(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        _open(
+            ctx,
+            ack,
+            body,
+            client,
+            "keep_longer",
+            lambda s, c: forms.keep_longer_modal(c.id, c.ref),
+        )
+
+    @app.view(forms.KEEP_LONGER_CALLBACK)
+    def keep_longer(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _submit(ctx, ack, body, view, _keep_longer)
 
     @app.view(forms.DECISION_CALLBACK)
     def record(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -230,6 +250,15 @@ def _accept_late_appeal(
 ) -> None:
     reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
     appeals.accept_late_appeal(session, ctx.settings, case, user, reason.strip())
+
+
+def _keep_longer(ctx: SlackContext, session: Any, case: Case, user: str, values: Any) -> None:
+    reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
+    check_may_act(case, user)
+    try:
+        retention.keep_longer(session, ctx.settings, case, user, reason)
+    except retention.KeepLongerRefused as exc:
+        raise NotAllowed(str(exc)) from exc
 
 
 def _code(ctx: SlackContext, session: Any, case: Case) -> Code:

@@ -182,7 +182,11 @@ def test_an_appeal_from_the_dm_button_opens_the_review_and_its_decision_is_final
         case = case_service.get_case(session, case_id)
         assert case.status == "closed"
         data = case_detail(session, case)
-        assert [d.kind for d in pending(session, case_id)] == [DeadlineKind.BAN_ENDS]
+        # Closing starts the retention clock; the ban's end stays promised.
+        assert [d.kind for d in pending(session, case_id)] == [
+            DeadlineKind.RETENTION_STARTS,
+            DeadlineKind.BAN_ENDS,
+        ]
     assert data["decision"]["id"] == decision_id
     final = data["decision"]["appeal_decision"]
     assert (final["appeal_result"], final["final"], final["outcome"]) == (

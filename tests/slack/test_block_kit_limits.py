@@ -22,7 +22,7 @@ from slackapp.blocks.common import (
     versioned,
 )
 from slackapp.blocks.direct import direct_message
-from slackapp.blocks.home import HomeCase, home_view
+from slackapp.blocks.home import DeskLine, HomeCase, StewardDesk, home_view
 from slackapp.blocks.thread import RootFacts, notice_blocks, root_blocks
 from slackapp.emulator.blockkit import (
     MAX_MESSAGE_BLOCKS_TEXT,
@@ -208,3 +208,7 @@ def test_every_view_steward_builds_fits() -> None:
         HomeCase(f"COC-{n}", "x" * 200, "investigating", "today", "U_STEW1") for n in range(200)
     ]
     assert_view_fits(home_view(many, many))
+    busy = [
+        DeskLine(f"COC-{n}", "x" * 64, "acknowledgement was due 3 days ago") for n in range(200)
+    ]
+    assert_view_fits(home_view(many, many, StewardDesk(busy, busy, busy)))

@@ -372,7 +372,8 @@ def test_ai_alliance_warning_carries_a_no_contact_term_and_bans_have_a_period(
     assert not has_appeal_button(stack, REPORTED)
     with stack.db.session() as session:
         kinds = {d.kind for d in pending(session, 1)}
-    assert kinds == {DeadlineKind.BAN_ENDS}
+    # Closing starts the retention clock; the ban's end stays promised.
+    assert kinds == {DeadlineKind.RETENTION_STARTS, DeadlineKind.BAN_ENDS}
 
 
 def test_the_default_keeps_todays_ladder_and_thirty_day_window(stack: Stack) -> None:

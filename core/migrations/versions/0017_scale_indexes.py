@@ -2,7 +2,7 @@
 a person's parties
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-30 12:00:00.000000
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
