@@ -2,7 +2,9 @@
 
 Writing the row in the same transaction as the change that caused it means a
 Slack or SMTP outage delays work but never loses it. A delivered row records the
-reference it produced, so a row is delivered once.
+reference it produced, so a row is delivered once. A row whose earlier attempt
+ended without an answer (its worker killed while holding it, or an error after
+sending) is handed over as `uncertain`, so the adapter looks before sending again.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ class OutboxWorker:
             query = query.with_for_update(skip_locked=True, of=OutboxItem)
         with self.db.session() as session:
             rows = list(session.scalars(query))
+            # A lease still set on a due row ran out: its worker died mid-delivery.
+            uncertain = {r.id: r.claimed_until is not None or r.attempts > 0 for r in rows}
             for row in rows:
                 row.claimed_until = now + LEASE
             return [
@@ -140,6 +144,7 @@ class OutboxWorker:
                     recipient=r.recipient,
                     payload=dict(r.payload or {}),
                     attempts=r.attempts,
+                    uncertain=uncertain[r.id],
                 )
                 for r in rows
             ]

@@ -21,6 +21,9 @@ class OutboundItem:
     recipient: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
+    # An earlier attempt may have reached the other side: its worker died holding the
+    # row, or it failed after sending (a timeout). The adapter checks before sending again.
+    uncertain: bool = False
 
 
 class TransientDeliveryError(Exception):

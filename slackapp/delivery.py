@@ -4,6 +4,11 @@ Rows are rendered from the record at delivery time, so a root message always
 shows the case as it is now. Slack's answers map onto retry decisions: 429 and
 5xx wait and retry (honouring `Retry-After`), configuration problems wait longer
 so an operator can fix them without losing anything, and malformed requests stop.
+
+Slack has no idempotency key, so every message Steward posts carries its outbox
+row's id (and part number) in Slack's message `metadata`. A row whose earlier
+attempt has no known outcome is first looked for in the thread or channel
+history; what is found there is recorded instead of being posted again.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from slackapp.readmodels import open_cases, own_cases, root_facts
 
 log = logging.getLogger(__name__)
 
+METADATA_EVENT = "steward_outbox"
+HISTORY_PAGES = 10  # how far back (pages of 200) an uncertain row's messages are looked for
 CONFIG_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "invalid_auth"}
 PERMANENT_ERRORS = {"invalid_blocks", "invalid_arguments", "msg_too_long", "user_not_found"}
 
@@ -103,12 +110,18 @@ class SlackDeliverer:
             return ts
         assert channel is not None
         self.require_private(channel)  # asked of Slack outside the database session
-        answer = client.chat_postMessage(channel=channel, text=fallback, blocks=blocks)
-        posted = answer["ts"]
+        found = posted_parts(client, channel, item.id) if item.uncertain else {}
+        if found:
+            posted = found[min(found)]
+        else:
+            answer = client.chat_postMessage(
+                channel=channel, text=fallback, blocks=blocks, metadata=outbox_metadata(item.id)
+            )
+            channel, posted = answer["channel"], answer["ts"]
         with self.db.session() as session:
             case = session.get(Case, item.case_id)
             if case is not None:
-                case.slack_channel, case.slack_thread_ts = answer["channel"], posted
+                case.slack_channel, case.slack_thread_ts = channel, posted
         return posted
 
     def _notice(self, item: OutboundItem) -> str:
@@ -126,7 +139,7 @@ class SlackDeliverer:
             )
         line = notice_text(payload.get("notice", ""), payload, None)
         blocks = notice_blocks(line, disclosed, snooze_target(payload))
-        return self._post_parts(channel, line, blocks, thread_ts=thread_ts)
+        return self._post_parts(item, channel, line, blocks, thread_ts=thread_ts)
 
     def _dm(self, item: OutboundItem) -> str:
         user = item.payload.get("user")
@@ -135,25 +148,37 @@ class SlackDeliverer:
         fallback, blocks = direct_message(item.payload)
         client = self.ctx.client
         channel = client.conversations_open(users=user)["channel"]["id"]
-        return self._post_parts(channel, fallback, blocks)
+        return self._post_parts(item, channel, fallback, blocks)
 
     def _post_parts(
-        self, channel: str, fallback: str, blocks: list[Block], thread_ts: str | None = None
+        self,
+        item: OutboundItem,
+        channel: str,
+        fallback: str,
+        blocks: list[Block],
+        thread_ts: str | None = None,
     ) -> str:
         """Post blocks as one message, or in order as several when Slack's limits need it.
 
-        Returns the first message's ts. A retry after a failed later part posts
-        the earlier parts again: a repeat is better than a loss.
+        Returns the first message's ts. Each part carries the row's id and its number,
+        so a retry after a crash or a failed later part posts only the missing parts.
         """
         parts = message_parts(blocks)
-        first = ""
+        client = self.ctx.client
+        done = posted_parts(client, channel, item.id, thread_ts) if item.uncertain else {}
         for number, part in enumerate(parts, start=1):
+            if number in done:
+                continue
             text = fallback if number == 1 else f"{fallback} (part {number} of {len(parts)})"
-            answer = self.ctx.client.chat_postMessage(
-                channel=channel, text=text, blocks=part, thread_ts=thread_ts
+            answer = client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=part,
+                thread_ts=thread_ts,
+                metadata=outbox_metadata(item.id, number, len(parts)),
             )
-            first = first or answer["ts"]
-        return first
+            done[number] = answer["ts"]
+        return done[1]
 
     def _home(self, item: OutboundItem) -> str:
         user = item.payload["user"]
@@ -178,6 +203,56 @@ class SlackDeliverer:
                 raise
         channel = client.conversations_open(users=payload["user"])["channel"]["id"]
         return client.chat_postMessage(channel=channel, text=payload["text"])["ts"]
+
+
+def outbox_metadata(outbox_id: int, part: int = 1, parts: int = 1) -> dict[str, Any]:
+    """Slack message metadata naming the outbox row (and part) a message delivers."""
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"outbox_id": outbox_id, "part": part, "parts": parts},
+    }
+
+
+def posted_parts(
+    client: WebClient, channel: str, outbox_id: int, thread_ts: str | None = None
+) -> dict[int, str]:
+    """The parts of an outbox row already in Slack (part number to ts), by their metadata.
+
+    A thread's replies are read for a notice, the channel's history (newest first)
+    for a thread root or a direct message; `include_all_metadata` makes Slack return
+    the metadata. Needs `groups:history` and `im:history`, which Steward holds.
+    """
+    found: dict[int, str] = {}
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        arguments: dict[str, Any] = {
+            "channel": channel,
+            "include_all_metadata": True,
+            "limit": 200,
+            "cursor": cursor,
+        }
+        if thread_ts:
+            answer = client.conversations_replies(ts=thread_ts, **arguments)
+        else:
+            answer = client.conversations_history(**arguments)
+        for message in answer.get("messages") or []:
+            number = _part_of(message, outbox_id)
+            if number is not None:
+                found.setdefault(number, message["ts"])
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    if found:
+        log.info("outbox item %s was already in Slack (%d part(s))", outbox_id, len(found))
+    return found
+
+
+def _part_of(message: dict[str, Any], outbox_id: int) -> int | None:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    if metadata.get("event_type") != METADATA_EVENT or payload.get("outbox_id") != outbox_id:
+        return None
+    return int(payload.get("part", 1))
 
 
 def channel_is_private(client: WebClient, channel: str) -> bool:
