@@ -73,6 +73,8 @@ class SlackDeliverer:
             return handler(item)
         except SlackApiError as exc:
             raise translate(exc) from None
+        except OSError as exc:  # a timeout or a refused connection: Slack may have posted
+            raise TransientDeliveryError(f"slack did not answer ({type(exc).__name__})") from None
 
     def channel_for(self, case: Case) -> str:
         """Where a case's thread goes; a case naming a steward goes to the escalation channel."""

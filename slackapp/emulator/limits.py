@@ -178,10 +178,7 @@ class Faults:
     def pending(self) -> dict[str, list[dict[str, Any]]]:
         with self._lock:
             return {
-                method: [
-                    f.pending()
-                    for f in queue
-                ]
+                method: [f.pending() for f in queue]
                 for method, queue in self._queues.items()
                 if queue
             }
