@@ -32,7 +32,7 @@ from slackapp.blocks.report_form import not_stored
 from slackapp.emulator import SlackEmulator
 from steward import runtime
 from tests.conftest import POSTGRES_URL, free_port
-from tests.slack.conftest import form_values
+from tests.slack.conftest import emulated, form_values
 
 ROOT = Path(__file__).resolve().parents[2]
 BINDIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
@@ -123,13 +123,7 @@ def test_with_the_database_down_nothing_is_lost_or_half_written(
 ) -> None:
     db = Database(postgres.url)
     db.upgrade()
-    full = replace(settings, database_url=postgres.url, smtp_port=free_port()).with_overrides(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=emulator.signing_secret,
-        slack_api_url=emulator.api_url,
-        staff_channel="G_STAFF",
-        web_port=0,
-    )
+    full = emulated(replace(settings, database_url=postgres.url, smtp_port=free_port()), emulator)
     slack = runtime.build_slack(db, full)
     assert slack is not None
     web = runtime.build_web_server(slack)

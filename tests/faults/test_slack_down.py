@@ -22,6 +22,7 @@ from slackapp.emulator import SlackEmulator
 from steward import runtime
 from tests.faults.conftest import STAFF, assert_each_row_posted_once, outbox_part
 from tests.followups.conftest import QUIET, slack_draft, wait_until
+from tests.slack.conftest import emulated
 
 NOTICES_PER_CASE = 3
 
@@ -45,13 +46,7 @@ def test_every_case_reaches_its_thread_in_order_after_slack_comes_back(
 ) -> None:
     outage = 60.0 if long_mode else 10.0
     cases = 20 if long_mode else 6
-    full = replace(settings, **QUIET).with_overrides(
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret=emulator.signing_secret,
-        slack_api_url=emulator.api_url,
-        staff_channel=STAFF,
-        escalation_channel="G_ESCALATE",
-    )
+    full = emulated(replace(settings, **QUIET), emulator)
     slack = runtime.build_slack(db, full)
     assert slack is not None
     slack.client.timeout = 1  # so that a held call is a timeout within the test's time
