@@ -82,7 +82,9 @@ class SlackDeliverer:
         channel = settings.escalation_channel if case.escalated else settings.staff_channel
         channel = channel or settings.staff_channel
         if not channel:
-            raise TransientDeliveryError("no staff channel is configured", retry_after=300)
+            raise TransientDeliveryError(
+                "no staff channel is configured", retry_after=300, refused=True
+            )
         return channel
 
     def require_private(self, channel: str) -> None:
@@ -94,7 +96,7 @@ class SlackDeliverer:
                 self._private[channel] = known
         if not known:
             log.error("staff channel %s is public: Steward refuses to post cases there", channel)
-            raise PublicChannelRefused("the staff channel is public", retry_after=300)
+            raise PublicChannelRefused("the staff channel is public", retry_after=300, refused=True)
 
     def _root(self, item: OutboundItem) -> str:
         with self.db.session() as session:
@@ -133,7 +135,9 @@ class SlackDeliverer:
             if case is None:
                 raise PermanentDeliveryError("case not found")
             if not case.slack_thread_ts or not case.slack_channel:
-                raise TransientDeliveryError("the case thread is not posted yet", retry_after=2)
+                raise TransientDeliveryError(
+                    "the case thread is not posted yet", retry_after=2, refused=True
+                )
             channel, thread_ts = case.slack_channel, case.slack_thread_ts
             entry = session.get(Entry, payload["entry_id"]) if payload.get("entry_id") else None
             disclosed = (
@@ -172,13 +176,16 @@ class SlackDeliverer:
             if number in done:
                 continue
             text = fallback if number == 1 else f"{fallback} (part {number} of {len(parts)})"
-            answer = client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=part,
-                thread_ts=thread_ts,
-                metadata=outbox_metadata(item.id, number, len(parts)),
-            )
+            try:
+                answer = client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=part,
+                    thread_ts=thread_ts,
+                    metadata=outbox_metadata(item.id, number, len(parts)),
+                )
+            except SlackApiError as exc:  # after earlier parts went out, the retry must look
+                raise translate(exc, nothing_sent=not done) from None
             done[number] = answer["ts"]
         return done[1]
 
@@ -277,22 +284,31 @@ def channel_is_private(client: WebClient, channel: str) -> bool:
     return bool(info["channel"].get("is_private"))
 
 
-def translate(exc: SlackApiError) -> Exception:
-    """Slack's answer as a retry decision; the reason carries no message content."""
+def translate(exc: SlackApiError, nothing_sent: bool = True) -> Exception:
+    """Slack's answer as a retry decision; the reason carries no message content.
+
+    A 429 or an error answer means Slack did nothing with this call: the retry need not
+    look for it, unless earlier parts of the same row went out (`nothing_sent` False).
+    A 5xx may come after Slack did the work, so its retry always looks.
+    """
     response = exc.response
     status = getattr(response, "status_code", 200)
     error = (response.data or {}).get("error", "unknown") if hasattr(response, "data") else "?"
     if status == 429:
         retry_after = _retry_after(response.headers)
-        return TransientDeliveryError("slack rate limited", retry_after=retry_after)
+        return TransientDeliveryError(
+            "slack rate limited", retry_after=retry_after, refused=nothing_sent
+        )
     if status >= 500:
         return TransientDeliveryError(f"slack unavailable ({status})")
     if error in CONFIG_ERRORS:
         log.error("Slack refused a delivery (%s): check the app's channels and token", error)
-        return TransientDeliveryError(f"slack configuration: {error}", retry_after=300)
+        return TransientDeliveryError(
+            f"slack configuration: {error}", retry_after=300, refused=nothing_sent
+        )
     if error in PERMANENT_ERRORS:
         return PermanentDeliveryError(f"slack refused: {error}")
-    return TransientDeliveryError(f"slack error: {error}")
+    return TransientDeliveryError(f"slack error: {error}", refused=nothing_sent)
 
 
 def _retry_after(headers: Any) -> float:

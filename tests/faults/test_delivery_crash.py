@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import cases as case_service
 from core import notify
+from core.clock import utcnow
 from core.db import Database
 from core.models import Case, OutboxItem
 from core.notify import Notice
+from core.outbox import OutboxWorker
 from core.settings import Settings
 from slackapp.emulator import SlackEmulator
+from steward import runtime
 from tests.faults.conftest import (
     STAFF,
     Steward,
@@ -31,6 +35,7 @@ from tests.faults.conftest import (
     slack_env,
 )
 from tests.followups.conftest import slack_draft, wait_until
+from tests.slack.conftest import emulated
 
 # Long enough that, disclosed in the thread, a notice is posted in several parts.
 LONG_TEXT = "They kept writing to me after I asked them to stop, every evening. " * 220
@@ -98,3 +103,51 @@ def test_a_worker_killed_while_posting_leaves_every_row_posted_once(
             replies = {r["ts"] for r in roots[threads[row.case_id][1]]["replies"]}
             assert row.result_ref in replies
     assert len(staff) == len(threads)  # one root per case, none posted twice
+
+
+def test_only_a_post_that_may_have_landed_is_looked_for_before_a_retry(
+    db: Database, settings: Settings, emulator: SlackEmulator
+) -> None:
+    full = emulated(settings, emulator)
+    slack = runtime.build_slack(db, full)
+    assert slack is not None
+    slack.client.timeout = 0.5
+    worker = runtime.build_outbox_worker(db, full, slack)
+    with db.session() as session:
+        opened = case_service.open_case(session, slack_draft(), full)
+    drain(worker, db)
+
+    def notice_now() -> None:
+        with db.session() as session:
+            case = session.get(Case, opened.case.id)
+            notify.staff_notice(session, case, Notice.REPORTER_MESSAGE, entry=opened.report)
+
+    def looks() -> int:
+        return emulator.state()["calls"].get("conversations.replies", 0)
+
+    notice_now()
+    emulator.faults("chat.postMessage", status=429, retry_after=1)  # refused: nothing posted
+    drain(worker, db)
+    assert looks() == 0
+    notice_now()
+    emulator.faults("chat.postMessage", delay=1.0)  # times out, though Slack posts it
+    worker.run_once()
+    time.sleep(1.0)
+    drain(worker, db)
+    assert looks() == 1
+    assert_each_row_posted_once(db, emulator)
+
+
+def drain(worker: OutboxWorker, db: Database) -> None:
+    """Deliver everything, bringing retries forward instead of waiting for their backoff."""
+    for _ in range(20):
+        with db.session() as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.status == "pending")
+                .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+            )
+        worker.run_once()
+        if not pending(db):
+            return
+    raise AssertionError("the outbox did not drain")
