@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from core import audit, notify
 from core.cases import EntryKind, Role, Source, add_entry, flag, transition
+from core.clock import iso, utcnow
+from core.confidentiality import CONFLICTS, RECUSED, ConflictSource, conflicted
 from core.correspondence import queue_email
 from core.deadlines import (
     FOLLOW_UP_KINDS,
@@ -34,7 +36,8 @@ class NotAllowed(PermissionError):
 
 
 def recused(case: Case) -> list[str]:
-    return list((case.flags or {}).get("recused", []))
+    """The stewards with a conflict on the case (declared, named, or its reporter)."""
+    return sorted(conflicted(case))
 
 
 def check_may_act(case: Case, steward_id: str) -> None:
@@ -85,27 +88,64 @@ def start_investigation(session: Session, case: Case, steward_id: str) -> None:
     _changed(session, case)
 
 
-def recuse(session: Session, case: Case, steward_id: str) -> None:
-    """Declare a conflict: the steward loses access, and drops the claim if they held it."""
+def recuse(session: Session, case: Case, steward_id: str, reason: str | None = None) -> None:
+    """Declare a conflict: the steward loses access, drops the claim if they held it, and
+    the case's discussion moves to a restricted room they are not in. No reason is needed."""
     if steward_id in recused(case):
         return
-    flag(session, case, "recused", [*recused(case), steward_id])
-    if case.claimed_by == steward_id:
-        case.claimed_by = None
-    audit.record(session, "case.recused", actor=audit.steward_actor(steward_id), case=case)
+    declare_conflicts(
+        session,
+        case,
+        [steward_id],
+        ConflictSource.DECLARED,
+        reason=reason,
+        actor=audit.steward_actor(steward_id),
+    )
+    # Queued after the move, so this line is posted in the restricted room, not the shared one.
     notify.staff_notice(session, case, Notice.RECUSED, actor=steward_id)
     _changed(session, case)
 
 
 def exclude_stewards(session: Session, case: Case, steward_ids: list[str], reason: str) -> None:
     """Keep stewards named in a report away from it, quietly: no thread line says who."""
-    new = [s for s in steward_ids if s not in recused(case)]
+    declare_conflicts(session, case, steward_ids, ConflictSource.NAMED, reason=reason)
+
+
+def declare_conflicts(
+    session: Session,
+    case: Case,
+    steward_ids: list[str],
+    source: str,
+    *,
+    reason: str | None = None,
+    actor: str = audit.SYSTEM,
+) -> list[str]:
+    """Put conflicts on the record and move the case out of the shared staff channel.
+
+    The conflicts are listed on the case (who, how it arose, when, and a reason only
+    if one was given); the conflicted lose any claim, their Home tab is republished
+    without the case, and the discussion moves to a restricted room of the others.
+    """
+    new = [s for s in dict.fromkeys(steward_ids) if s not in conflicted(case)]
     if not new:
-        return
-    flag(session, case, "recused", [*recused(case), *new])
+        return []
+    listed = list((case.flags or {}).get(CONFLICTS, []))
+    now = iso(utcnow())
+    listed += [{"steward": s, "source": source, "reason": reason or None, "at": now} for s in new]
+    flag(session, case, RECUSED, [*recused(case), *new])
+    flag(session, case, CONFLICTS, listed)
     if case.claimed_by in new:
         case.claimed_by = None
-    audit.record(session, "case.stewards_excluded", case=case, count=len(new), reason=reason)
+    if source == ConflictSource.DECLARED:
+        audit.record(session, "case.recused", actor=actor, case=case)
+    else:
+        audit.record(
+            session, "case.stewards_excluded", actor=actor, case=case, count=len(new), reason=reason
+        )
+    notify.move_to_restricted_room(session, case)
+    for steward in new:
+        notify.refresh_home(session, steward)
+    return new
 
 
 def close(session: Session, case: Case, steward_id: str, reason: str = "closed") -> None:

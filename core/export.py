@@ -10,10 +10,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import audit
+from core.actions import contact_route
+from core.anonymity import redacted
 from core.clock import iso
+from core.confidentiality import conflicts, may_see
 from core.deadlines import next_pending
 from core.decisions import appeal_decision_for, latest_decision
-from core.models import Appeal, Attachment, Case, Decision, MessageSnapshot
+from core.models import Appeal, Attachment, Case, Decision, Entry, MessageSnapshot
 from core.policy import Code
 from core.policy.record import case_code
 
@@ -41,6 +45,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
         {
             "flags": dict(case.flags or {}),
             "anonymous": case.anonymous,
+            "conflicts": conflicts(case),
             "people": [
                 {
                     "role": p.role,
@@ -48,6 +53,8 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
                     "email": None if p.anonymous else p.person.email,
                     "slack_user": None if p.anonymous else p.person.slack_user_id,
                     "anonymous": p.anonymous,
+                    # An anonymous person is still reachable: Steward relays to them.
+                    "contact_route": contact_route(p),
                 }
                 for p in case.parties
             ],
@@ -59,7 +66,7 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
                     "text": e.text,
                     "full_text": e.full_text,
                     "created_at": iso(e.created_at),
-                    "data": dict(e.data or {}),
+                    "data": _entry_data(e),
                 }
                 for e in case.entries
             ],
@@ -82,6 +89,23 @@ def case_detail(session: Session, case: Case) -> dict[str, Any]:
         }
     )
     return data
+
+
+def export_allowed(session: Session, case: Case, steward_id: str) -> bool:
+    """Whether a steward may take the case out, by the rule every surface follows; the
+    answer is audited either way. The operator vouches that they are a steward."""
+    allowed = may_see(case, steward_id, {steward_id})
+    action = "case.exported" if allowed else "access.refused"
+    audit.record(
+        session, action, actor=audit.steward_actor(steward_id), case=case, attempted="export"
+    )
+    return allowed
+
+
+def _entry_data(entry: Entry) -> dict[str, Any]:
+    """What an entry records; for an anonymous sender, without their address."""
+    data = dict(entry.data or {})
+    return redacted(data) if entry.party is not None and entry.party.anonymous else data
 
 
 def snapshot_data(session: Session, case: Case) -> dict[str, Any] | None:

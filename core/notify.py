@@ -9,6 +9,11 @@ Channels:
   the root message current; `case.notice` posts one line into the thread);
 - `chat`: a person's direct messages with the bot (`dm`) and their Home tab
   (`home`).
+
+A case with a conflict is discussed in its own restricted room: the same
+ordered stream gains `room.create` (create the private channel once),
+`room.members` (invite exactly the stewards who may see the case, remove anyone
+who may not) and then the root, which the adapter moves into the room.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import outbox
+from core.confidentiality import room_of
 from core.crypto import lookup_hash, lookup_hashes
 from core.models import Case, Entry, OutboxItem
 
@@ -75,6 +81,55 @@ def refresh_case(session: Session, case: Case) -> OutboxItem | None:
     item = OutboxItem(**case_root_row(case.id))
     session.add(item)
     return item
+
+
+def move_to_restricted_room(session: Session, case: Case) -> None:
+    """Queue the move of a case's discussion to its restricted room, ahead of anything
+    not yet sent for its thread.
+
+    Lines and root updates still waiting (unclaimed) are queued again behind the
+    room's rows, in their order, so nothing more about the case reaches the shared
+    channel once a conflict is on the record, and a new case never appears there.
+    """
+    session.flush()
+    key = thread_key(case)
+    waiting = list(
+        session.scalars(
+            select(OutboxItem)
+            .where(
+                OutboxItem.ordering_key == key,
+                OutboxItem.status == outbox.PENDING,
+                OutboxItem.claimed_until.is_(None),
+            )
+            .order_by(OutboxItem.id)
+        )
+    )
+    held = [_columns(item) for item in waiting]
+    for item in waiting:
+        session.delete(item)
+    session.flush()
+    if room_of(case) is None:
+        outbox.enqueue(session, STAFF, "room.create", {}, case_id=case.id, ordering_key=key)
+    outbox.enqueue(session, STAFF, "room.members", {}, case_id=case.id, ordering_key=key)
+    for columns in held:
+        session.add(OutboxItem(**columns))
+    if not any(c["kind"] == "case.root" for c in held):
+        session.add(OutboxItem(**case_root_row(case.id)))
+
+
+def _columns(item: OutboxItem) -> dict[str, Any]:
+    """A waiting row's request, to queue it again unchanged."""
+    columns = outbox.row(
+        item.channel,
+        item.kind,
+        dict(item.payload or {}),
+        case_id=item.case_id,
+        recipient=item.recipient,
+        ordering_key=item.ordering_key,
+        dedupe_key=item.dedupe_key,
+    )
+    columns["attempts"] = item.attempts
+    return columns
 
 
 def _already_waiting(session: Session, *criteria: Any) -> bool:

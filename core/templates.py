@@ -1,7 +1,8 @@
 """Steward's own words, kept in text templates instead of scattered through code.
 
 A template file's first line is `Subject: ...`; the rest, after a blank line, is
-the body. Both use `$name` placeholders (string.Template), so a missing value is
+the body. Fragments (`templates/fragments/`) are passages without a subject that
+several messages share. All use `$name` placeholders (string.Template), so a missing value is
 an error at render time, never a silent gap in a message to a reporter.
 """
 
@@ -28,6 +29,17 @@ def _load(name: str) -> tuple[Template, Template]:
     if not head.startswith("Subject: "):
         raise ValueError(f"template {name} must start with a Subject line")
     return Template(head[len("Subject: ") :].strip()), Template(body)
+
+
+@cache
+def _load_fragment(name: str) -> Template:
+    return Template((TEMPLATE_DIR / "fragments" / f"{name}.txt").read_text(encoding="utf-8"))
+
+
+def fragment(name: str, **context: object) -> str:
+    """A passage shared by several messages (`templates/fragments/`), without a subject;
+    rendered into a template's placeholder so the words exist once."""
+    return _load_fragment(name).substitute({k: str(v) for k, v in context.items()}).strip()
 
 
 def render(name: str, **context: object) -> Rendered:

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import actions, appeals
+from core import actions, anonymity, appeals
 from core import cases as case_service
 from core.attachments import attachment_rows
 from core.cases import EntryKind, ReportDraft, Source
@@ -229,6 +229,7 @@ class MailIngest:
             text=parsed.reply_text,
             full_text=parsed.body_text,
             reporter=Contact(email=parsed.from_address, display_name=parsed.from_name),
+            anonymous=anonymity.asks_anonymity(parsed.subject),
             reporter_reply_address=_usable_return_path(envelope.mail_from),
             contact_preference="email",
             data=mail_entry_data(parsed, via=None),
@@ -270,7 +271,10 @@ class MailIngest:
             in_reply_to=plain.parsed.message_id,
             references=plain.parsed.references,
             automatic=True,
-            context={"ack_due": human(record.ack_due)},
+            context={
+                "ack_due": human(record.ack_due),
+                **anonymity.acknowledgement_context(False, record.ref),
+            },
         )
         reference = {
             "message_id": payload["message_id"],
@@ -359,7 +363,7 @@ class MailIngest:
             )
             assert appeal.entry is not None
             return appeal.entry
-        return actions.receive_message(
+        entry = actions.receive_message(
             session,
             case,
             party,
@@ -369,6 +373,11 @@ class MailIngest:
             full_text=parsed.body_text,
             data=data,
         )
+        if not parsed.automatic:
+            anonymity.follow_request(
+                session, self.settings, case, party, parsed.subject, parsed.reply_text, data
+            )
+        return entry
 
     def _acknowledge(
         self,
@@ -406,7 +415,10 @@ class MailIngest:
             in_reply_to=parsed.message_id,
             references=parsed.references,
             automatic=True,
-            context={"ack_due": ack_due},
+            context={
+                "ack_due": ack_due,
+                **anonymity.acknowledgement_context(reporter.anonymous, case.ref),
+            },
         )
         acks[return_path] += 1
         return True

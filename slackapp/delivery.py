@@ -21,6 +21,15 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from core import audit
+from core.cases import flag
+from core.confidentiality import (
+    ROOM,
+    audience,
+    is_restricted,
+    room_name,
+    room_of,
+)
 from core.db import Database
 from core.models import Case, Entry
 from core.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
@@ -28,6 +37,8 @@ from slackapp.blocks.common import Block, message_parts, versioned
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view
 from slackapp.blocks.thread import (
+    moved_blocks,
+    moved_text,
     notice_blocks,
     notice_text,
     root_blocks,
@@ -53,6 +64,7 @@ class SlackDeliverer:
     def __init__(self, ctx: SlackContext) -> None:
         self.ctx = ctx
         self._private: dict[str, bool] = {}
+        self._bot: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -63,6 +75,8 @@ class SlackDeliverer:
         handler = {
             "case.root": self._root,
             "case.notice": self._notice,
+            "room.create": self._room_create,
+            "room.members": self._room_members,
             "dm": self._dm,
             "home": self._home,
             "ephemeral": self._ephemeral,
@@ -77,10 +91,17 @@ class SlackDeliverer:
             raise TransientDeliveryError(f"slack did not answer ({type(exc).__name__})") from None
 
     def channel_for(self, case: Case) -> str:
-        """Where a case's thread goes; a case naming a steward goes to the escalation channel."""
+        """Where a case's thread goes: the staff channel; the case's restricted room once a
+        conflict is on the record; the escalation channel when every steward has one."""
         settings = self.ctx.settings
         channel = settings.escalation_channel if case.escalated else settings.staff_channel
         channel = channel or settings.staff_channel
+        if not case.escalated and is_restricted(case):
+            channel = room_of(case)
+            if channel is None:
+                raise TransientDeliveryError(
+                    "the restricted room is not created yet", 2, refused=True
+                )
         if not channel:
             raise TransientDeliveryError(
                 "no staff channel is configured", retry_after=300, refused=True
@@ -99,27 +120,32 @@ class SlackDeliverer:
             raise PublicChannelRefused("the staff channel is public", retry_after=300, refused=True)
 
     def _root(self, item: OutboundItem) -> str:
+        """Post or update the thread root; if the case must now live elsewhere (a restricted
+        room, the escalation channel), leave one line where it was and post it there."""
         with self.db.session() as session:
             case = session.get(Case, item.case_id)
             if case is None:
                 raise PermanentDeliveryError("case not found")
             facts = root_facts(session, case, self.ctx.settings)
             channel, ts = case.slack_channel, case.slack_thread_ts
-            if not ts:
-                channel = self.channel_for(case)
+            target = self.channel_for(case)
         blocks, fallback = versioned(root_blocks(facts), secrets.token_hex(4)), root_text(facts)
         client = self.ctx.client
-        if ts and channel:
+        if ts and channel == target:
             client.chat_update(channel=channel, ts=ts, text=fallback, blocks=blocks)
             return ts
-        assert channel is not None
-        self.require_private(channel)  # asked of Slack outside the database session
-        found = posted_parts(client, channel, item.id) if item.uncertain else {}
+        if ts and channel:
+            # The shared thread keeps one line, with no name and no reason, and no buttons.
+            client.chat_update(
+                channel=channel, ts=ts, text=moved_text(facts.ref), blocks=moved_blocks(facts.ref)
+            )
+        self.require_private(target)  # asked of Slack outside the database session
+        found = posted_parts(client, target, item.id) if item.uncertain else {}
         if found:
-            posted = found[min(found)]
+            channel, posted = target, found[min(found)]
         else:
             answer = client.chat_postMessage(
-                channel=channel, text=fallback, blocks=blocks, metadata=outbox_metadata(item.id)
+                channel=target, text=fallback, blocks=blocks, metadata=outbox_metadata(item.id)
             )
             channel, posted = answer["channel"], answer["ts"]
         with self.db.session() as session:
@@ -128,8 +154,101 @@ class SlackDeliverer:
                 case.slack_channel, case.slack_thread_ts = channel, posted
         return posted
 
+    def _room_create(self, item: OutboundItem) -> str:
+        """Create the case's private room once; a retry finds the room it made before.
+
+        When no steward may see the case, no room is made: the case is escalated.
+        """
+        stewards = self.ctx.stewards.all()  # asked before the database session is opened
+        with self.db.session() as session:
+            case = self._case(session, item)
+            if room_of(case):
+                return str(room_of(case))
+            if case.escalated or self._escalate_if_nobody_left(session, case, stewards):
+                return "escalated"
+            name = room_name(case.id)
+        try:
+            channel = self.ctx.client.conversations_create(name=name, is_private=True)["channel"]
+            room = channel["id"]
+        except SlackApiError as exc:
+            if exc.response.get("error") != "name_taken":
+                raise
+            room = self._find_private_channel(name)
+        with self.db.session() as session:
+            flag(session, self._case(session, item), ROOM, room)
+        log.info("restricted room created for case %s", item.case_id)
+        return room
+
+    def _room_members(self, item: OutboundItem) -> str:
+        """Make the room's members exactly the stewards who may see the case; when nobody
+        may, everyone leaves it and the case is escalated."""
+        stewards = self.ctx.stewards.all()
+        with self.db.session() as session:
+            case = self._case(session, item)
+            room = room_of(case)
+            wanted = audience(case, stewards)
+            if not wanted and not case.escalated:
+                self._escalate_if_nobody_left(session, case, stewards)
+        if room is None:
+            if not wanted:
+                return "escalated"
+            raise TransientDeliveryError("the restricted room is not created yet", 2, refused=True)
+        client = self.ctx.client
+        present = set(self._members(room)) - {self._bot_user()}
+        missing = sorted(wanted - present)
+        if missing:
+            client.conversations_invite(channel=room, users=",".join(missing))
+        for user in sorted(present - wanted):
+            client.conversations_kick(channel=room, user=user)
+        return room
+
+    def _case(self, session: Any, item: OutboundItem) -> Case:
+        case = session.get(Case, item.case_id)
+        if case is None:
+            raise PermanentDeliveryError("case not found")
+        return case
+
+    def _escalate_if_nobody_left(self, session: Any, case: Case, stewards: frozenset[str]) -> bool:
+        """Every steward has a conflict: the case goes to the escalation channel."""
+        if audience(case, stewards):
+            return False
+        case.escalated = True
+        audit.record(session, "case.escalated", case=case, reason="every steward has a conflict")
+        return True
+
+    def _members(self, channel: str) -> list[str]:
+        members: list[str] = []
+        cursor = None
+        while True:
+            answer = self.ctx.client.conversations_members(channel=channel, cursor=cursor)
+            members += answer.get("members", [])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    def _find_private_channel(self, name: str) -> str:
+        """The private channel the bot is in with this name (a room created by a lost try)."""
+        cursor = None
+        while True:
+            answer = self.ctx.client.conversations_list(
+                types="private_channel", exclude_archived=True, cursor=cursor, limit=200
+            )
+            for channel in answer.get("channels", []):
+                if channel.get("name") == name:
+                    return str(channel["id"])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                raise TransientDeliveryError("the room's name is taken by a channel we cannot see")
+
+    def _bot_user(self) -> str:
+        with self._lock:
+            if self._bot is None:
+                self._bot = str(self.ctx.client.auth_test().get("user_id", ""))
+            return self._bot
+
     def _notice(self, item: OutboundItem) -> str:
         payload = item.payload
+        stewards = self.ctx.stewards.all() if payload.get("mention_stewards") else frozenset()
         with self.db.session() as session:
             case = session.get(Case, item.case_id)
             if case is None:
@@ -143,9 +262,17 @@ class SlackDeliverer:
             disclosed = (
                 entry.text if (entry is not None and self.ctx.settings.full_disclosure) else None
             )
-        line = notice_text(payload.get("notice", ""), payload, None)
+            mentions = self._mentions(case, stewards) if payload.get("mention_stewards") else ""
+        line = notice_text(payload.get("notice", ""), payload, None, mentions)
         blocks = notice_blocks(line, disclosed, snooze_target(payload))
         return self._post_parts(item, channel, line, blocks, thread_ts=thread_ts)
+
+    def _mentions(self, case: Case, stewards: frozenset[str]) -> str:
+        """Who a line calling on every steward mentions: in the shared channel, everyone
+        there; for a case with a conflict, by name, only those who may see the case."""
+        if case.escalated or not is_restricted(case):
+            return "<!channel>"
+        return " ".join(f"<@{u}>" for u in sorted(audience(case, stewards)))
 
     def _dm(self, item: OutboundItem) -> str:
         user = item.payload.get("user")
@@ -192,9 +319,10 @@ class SlackDeliverer:
     def _home(self, item: OutboundItem) -> str:
         user = item.payload["user"]
         steward = self.ctx.stewards.is_steward(user)
+        stewards = self.ctx.stewards.all()
         with self.db.session() as session:
             own = own_cases(session, user)
-            cases = open_cases(session, user, self.ctx.settings) if steward else None
+            cases = open_cases(session, user, stewards, self.ctx.settings) if steward else None
         self.ctx.client.views_publish(user_id=user, view=home_view(own, cases))
         return "home"  # the row names its recipient, sealed; a plain ref must not
 

@@ -5,6 +5,8 @@ Kept apart from the builders so that they stay pure functions of plain data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from core.actions import contact_route
 from core.appeals import LATE
 from core.cases import Role
 from core.clock import human
+from core.confidentiality import conflicted, conflicts, may_see
 from core.crypto import lookup_hashes
 from core.deadlines import next_pending
 from core.models import Appeal, Attachment, Case, Entry, MessageSnapshot, Party, Person
@@ -61,6 +64,7 @@ def root_facts(session: Session, case: Case, settings: Settings) -> RootFacts:
         immediate_danger=case.immediate_danger,
         has_respondent_contact=any(contact_route(p) for p in respondents),
         anonymous=case.anonymous,
+        conflicts=len(conflicted(case)),
         late_appeal_waiting=session.scalar(
             select(Appeal.id).where(Appeal.case_id == case.id, Appeal.status == LATE).limit(1)
         )
@@ -100,6 +104,8 @@ def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
             facts.append(f"{answer.get('label')}: {answer.get('answer')}")
         if data.get("subject"):
             facts.append(f"Subject: {data['subject']}")
+    if conflicts(case):
+        facts.append("Conflicts: " + ", ".join(_conflict_line(c) for c in conflicts(case)))
     people = [PersonLine(p.role, _plain_name(p)) for p in case.parties]
     snapshot = session.scalars(
         select(MessageSnapshot).where(MessageSnapshot.case_id == case.id).limit(1)
@@ -133,6 +139,24 @@ def case_report(session: Session, case: Case, settings: Settings) -> CaseReport:
         entries=entries,
         attachments=attachments,
     )
+
+
+CONFLICT_SOURCES = {
+    "declared": "declared a conflict",
+    "named": "named in the report",
+    "reporter": "filed the report",
+}
+
+
+def _conflict_line(conflict: dict) -> str:
+    """One conflict as the case lists it; the reason only if the steward gave one."""
+    how = CONFLICT_SOURCES.get(conflict.get("source", ""), "conflict")
+    reason = (
+        f": {conflict['reason']}"
+        if conflict.get("reason") and conflict.get("source") == "declared"
+        else ""
+    )
+    return f"<@{conflict['steward']}> ({how}{reason})"
 
 
 def _plain_name(party: Party) -> str:
@@ -184,7 +208,11 @@ def own_cases(session: Session, slack_user_id: str) -> list[HomeCase]:
     return [HomeCase(c.ref, c.code_name, c.status, human(c.created_at)) for c in rows]
 
 
-def open_cases(session: Session, steward_id: str, settings: Settings) -> list[HomeCase]:
+def open_cases(
+    session: Session, steward_id: str, stewards: Iterable[str], settings: Settings
+) -> list[HomeCase]:
+    """The open cases this steward may see, by the one rule every surface follows."""
+    stewards = frozenset(stewards)
     rows = session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)).all()
     return [
         HomeCase(
@@ -197,7 +225,7 @@ def open_cases(session: Session, steward_id: str, settings: Settings) -> list[Ho
             category=case_code(session, settings, c).category_label(c.category),
         )
         for c in rows
-        if steward_id not in (c.flags or {}).get("recused", [])
+        if may_see(c, steward_id, stewards)
     ][:40]
 
 

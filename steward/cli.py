@@ -13,7 +13,7 @@ from typing import Any
 from core import audit
 from core.cases import CaseNotFound, get_case
 from core.crypto import EncryptionKeyError, generate_key
-from core.export import case_detail, list_cases
+from core.export import case_detail, export_allowed, list_cases
 from core.policy import SETTING, CodeError, load_code
 from core.policy.loading import read_file
 from core.policy.wording import describe
@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = cases.add_parser("show", help="one case in full")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--as",
+        dest="steward",
+        metavar="SLACK_USER",
+        help="export for this steward: refused if they have a conflict on the case or are "
+        "named in it; the export is audited in their name",
+    )
     show.set_defaults(func=cmd_cases_show)
 
     policy = commands.add_parser("policy", help="the code of conduct").add_subparsers(
@@ -397,14 +404,22 @@ def cmd_cases_show(args: argparse.Namespace, settings: Settings) -> int:
         except CaseNotFound:
             print(f"steward: no case {args.ref}", file=sys.stderr)
             return 1
+        if args.steward and not export_allowed(session, case, args.steward):
+            print(
+                f"steward: {args.steward} may not see {case.ref}: they have a conflict on it "
+                "or are named in it",
+                file=sys.stderr,
+            )
+            return 1
         data = case_detail(session, case)
-        audit.record(
-            session,
-            "case.exported",
-            actor=audit.operator_actor(_login()),
-            case=case,
-            format="json" if args.json else "text",
-        )
+        if not args.steward:  # a steward's export was audited with their name just above
+            audit.record(
+                session,
+                "case.exported",
+                actor=audit.operator_actor(_login()),
+                case=case,
+                format="json" if args.json else "text",
+            )
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0

@@ -95,9 +95,14 @@ def cases_show(database_url: str, ref: str, cwd: Path) -> dict[str, Any]:
 
 
 def run_cli(database_url: str, cwd: Path, *args: str) -> str:
-    result = steward_cli(cwd, *args, env={**os.environ, "STEWARD_DATABASE_URL": database_url})
+    result = cli_result(database_url, cwd, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def cli_result(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line's exit status and both outputs, success or not."""
+    return steward_cli(cwd, *args, env={**os.environ, "STEWARD_DATABASE_URL": database_url})
 
 
 def steward_cli(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

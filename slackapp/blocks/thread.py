@@ -61,6 +61,7 @@ class RootFacts:
     late_appeal_waiting: bool = False
     category_label: str = "-"
     steps: tuple[StepLine, ...] = ()
+    conflicts: int = 0
 
 
 def root_text(facts: RootFacts) -> str:
@@ -84,7 +85,19 @@ def root_blocks(facts: RootFacts) -> list[Block]:
     if facts.immediate_danger:
         blocks.append(section(":rotating_light: *The reporter says someone may be in danger.*"))
     if facts.escalated:
-        blocks.append(section(":warning: This case names a steward, so it is handled here."))
+        blocks.append(
+            section(
+                ":warning: Every steward has a conflict on this case or is named "
+                "in it, so it is handled here."
+            )
+        )
+    elif facts.conflicts:
+        blocks.append(
+            section(
+                f":lock: Restricted room: {facts.conflicts} steward(s) with a conflict on this "
+                "case are not here and see nothing of it."
+            )
+        )
     blocks += [
         section("\n".join(lines)),
         context("The report itself is not shown in this channel. Use *View report* to read it."),
@@ -136,7 +149,7 @@ def checklist_blocks(facts: RootFacts) -> list[Block]:
 
 
 NOTICE_TEXT = {
-    Notice.DANGER: ":rotating_light: <!channel> the reporter says someone may be in immediate "
+    Notice.DANGER: ":rotating_light: {mentions} the reporter says someone may be in immediate "
     "danger. Please look at this case now.",
     Notice.REPORTER_MESSAGE: ":incoming_envelope: The reporter sent a new message{via}. "
     "Use *View report* to read it.",
@@ -159,8 +172,13 @@ NOTICE_TEXT = {
 }
 
 
-def notice_text(notice: str, payload: dict[str, Any], entry_text: str | None) -> str:
-    """One line for the thread, worded for stewards and free of report content."""
+def notice_text(
+    notice: str, payload: dict[str, Any], entry_text: str | None, mentions: str = "<!channel>"
+) -> str:
+    """One line for the thread, worded for stewards and free of report content.
+
+    `mentions` is who a line calling on every steward names: the delivery decides,
+    from who may see the case."""
     details = dict(payload.get("details") or {})
     actor = payload.get("actor")
     values = {
@@ -168,12 +186,22 @@ def notice_text(notice: str, payload: dict[str, Any], entry_text: str | None) ->
         "via": _via(details.get("source") or details.get("via")),
         "role": "reporter" if details.get("role", "reporter") == "reporter" else "reported person",
         "message": details.get("summary") or details.get("message") or "",
+        "mentions": mentions,
     }
     template = NOTICE_TEXT.get(notice, ":information_source: {message}")
     line = template.format(**values)
-    if payload.get("mention_stewards") and "<!channel>" not in line:
-        line = "<!channel> " + line
+    if payload.get("mention_stewards") and "{mentions}" not in template:
+        line = f"{mentions} {line}"
     return line
+
+
+def moved_text(ref: str) -> str:
+    """What the shared thread keeps of a case moved to a restricted room: no name, no reason."""
+    return f"{ref} is handled in a restricted room."
+
+
+def moved_blocks(ref: str) -> list[Block]:
+    return [section(f":lock: {moved_text(ref)}")]
 
 
 def notice_blocks(

@@ -76,11 +76,36 @@ CONVERSATION_SCOPES: dict[str, dict[str, str]] = {
         "im": "im:write",
         "mpim": "mpim:write",
     },
+    "conversations.invite": {
+        "public": "channels:manage",
+        "private": "groups:write",
+        "im": "im:write",
+        "mpim": "mpim:write",
+    },
+    "conversations.kick": {
+        "public": "channels:manage",
+        "private": "groups:write",
+        "im": "im:write",
+        "mpim": "mpim:write",
+    },
+}
+
+# conversations.create: the scope follows the `is_private` argument.
+CREATE_SCOPES = {"public": "channels:manage", "private": "groups:write"}
+
+# conversations.list: one scope for each conversation type asked for.
+LIST_SCOPES = {
+    "public_channel": "channels:read",
+    "private_channel": "groups:read",
+    "im": "im:read",
+    "mpim": "mpim:read",
 }
 
 EVERY_SCOPE = frozenset(
     [s for s in METHOD_SCOPES.values() if s]
     + [s for kinds in CONVERSATION_SCOPES.values() for s in kinds.values()]
+    + list(CREATE_SCOPES.values())
+    + list(LIST_SCOPES.values())
 )
 
 

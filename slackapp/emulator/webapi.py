@@ -29,12 +29,20 @@ from .blockkit import (
     validate_view,
 )
 from .limits import Faults, RateLimiter
-from .scopes import CONVERSATION_SCOPES, METHOD_SCOPES, conversation_kind
+from .scopes import (
+    CONVERSATION_SCOPES,
+    CREATE_SCOPES,
+    LIST_SCOPES,
+    METHOD_SCOPES,
+    conversation_kind,
+)
 from .socketmode import APP_LEVEL_METHODS, connection_token_error
 from .workspace import SlackError, Workspace
 
 MAX_VIEW_STACK = 3
 METADATA_EVENT_TYPE = re.compile(r"[A-Za-z0-9_]{1,255}")
+# Slack's rule for channel names: lower case letters, digits, hyphens and underscores.
+CHANNEL_NAME = re.compile(r"[a-z0-9_\-]+")
 # Set to a directory to keep every accepted message and view payload there, as
 # JSON, for checks that the emulator did not write (.ci/slack-types/).
 RECORD_DIR_ENV = "STEWARD_EMULATOR_RECORD_DIR"
@@ -210,6 +218,10 @@ class WebApi:
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
             "conversations.open": self.conversations_open,
+            "conversations.create": self.conversations_create,
+            "conversations.invite": self.conversations_invite,
+            "conversations.kick": self.conversations_kick,
+            "conversations.list": self.conversations_list,
             "conversations.replies": self.conversations_replies,
             "conversations.history": self.conversations_history,
             "users.info": self.users_info,
@@ -282,6 +294,12 @@ class WebApi:
         if self.scopes is None:
             return None
         needed = METHOD_SCOPES.get(method)
+        if method == "conversations.create":
+            needed = CREATE_SCOPES["private" if params.flag("is_private") else "public"]
+        elif method == "conversations.list":
+            types = params.text("types") or "public_channel"
+            wanted = [LIST_SCOPES.get(t.strip()) for t in types.split(",")]
+            needed = next((s for s in wanted if s and s not in self.scopes), None)
         kinds = CONVERSATION_SCOPES.get(method)
         if kinds is not None:
             channel_id = params.text("channel")
@@ -474,6 +492,76 @@ class WebApi:
         if existed:
             result.update({"no_op": True, "already_open": True})
         return result
+
+    def conversations_create(self, params: Params) -> dict[str, Any]:
+        """A new channel with the bot as its only member; names are unique in the workspace."""
+        name = params.text("name") or ""
+        if not name:
+            raise SlackError("invalid_name_required")
+        if len(name) > 80:
+            raise SlackError("invalid_name_maxlength")
+        if not CHANNEL_NAME.fullmatch(name):
+            raise SlackError("invalid_name_specials")
+        if any(c["name"] == name for c in self.ws.channels.values()):
+            raise SlackError("name_taken")
+        private = params.flag("is_private")
+        channel_id = self.ws.new_id("G" if private else "C")
+        self.ws.load_channel(
+            {
+                "id": channel_id,
+                "name": name,
+                "is_private": private,
+                "created": int(time.time()),
+                "creator": self.ws.bot["user_id"],
+                "members": [self.ws.bot["user_id"]],
+            }
+        )
+        self.ws.changed.notify_all()
+        return {"channel": self.ws.render_channel(self.ws.channels[channel_id])}
+
+    def conversations_invite(self, params: Params) -> dict[str, Any]:
+        channel = self._writable(params.get("channel"))
+        users = [u.strip() for u in (params.text("users") or "").split(",") if u.strip()]
+        if not users:
+            raise SlackError("no_user")
+        for user_id in users:
+            self.ws.user(user_id)
+            if user_id == self.ws.bot["user_id"]:
+                raise SlackError("cant_invite_self")
+            if user_id in channel["members"]:
+                raise SlackError("already_in_channel")
+        channel["members"].extend(dict.fromkeys(users))
+        self.ws.changed.notify_all()
+        return {"channel": self.ws.render_channel(channel)}
+
+    def conversations_kick(self, params: Params) -> dict[str, Any]:
+        channel = self._writable(params.get("channel"))
+        user = self.ws.user(params.text("user"))
+        if user["id"] == self.ws.bot["user_id"]:
+            raise SlackError("cant_kick_self")
+        if user["id"] not in channel["members"]:
+            raise SlackError("not_in_channel")
+        channel["members"].remove(user["id"])
+        self.ws.changed.notify_all()
+        return {}
+
+    def conversations_list(self, params: Params) -> dict[str, Any]:
+        """Channels of the asked types that the bot can see (private ones only as a member)."""
+        types = {t.strip() for t in (params.text("types") or "public_channel").split(",")}
+        listed = []
+        for channel in self.ws.channels.values():
+            kind = {"public": "public_channel", "private": "private_channel"}.get(
+                conversation_kind(channel), conversation_kind(channel)
+            )
+            if kind not in types:
+                continue
+            if channel["is_private"] and self.ws.bot["user_id"] not in channel["members"]:
+                continue
+            if channel["is_archived"] and params.flag("exclude_archived"):
+                continue
+            listed.append(self.ws.render_channel(channel))
+        page, cursor = _cursor_page(listed, params)
+        return {"channels": page, "response_metadata": {"next_cursor": cursor}}
 
     def _time_window(self, params: Params, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         oldest, latest = params.text("oldest"), params.text("latest")

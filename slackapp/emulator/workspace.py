@@ -128,13 +128,13 @@ class Workspace:
             for user in seed["users"]:
                 self.users[user["id"]] = dict(user)
             for channel in seed["channels"]:
-                self._load_channel(channel)
+                self.load_channel(channel)
             self.changed.notify_all()
 
     def reset(self) -> None:
         self.load(self._seed)
 
-    def _load_channel(self, data: dict[str, Any]) -> None:
+    def load_channel(self, data: dict[str, Any]) -> None:
         channel = {
             "id": data["id"],
             "name": data.get("name") or data["id"].lower(),
@@ -317,7 +317,7 @@ class Workspace:
                 return self.channels[self.dms[user_id]], True
             suffix = user_id[2:] if user_id.startswith("U_") else user_id[1:]
             channel_id = f"D_{suffix}" if user_id.startswith("U_") else f"D{suffix}"
-            self._load_channel(
+            self.load_channel(
                 {
                     "id": channel_id,
                     "name": channel_id.lower(),
@@ -341,7 +341,7 @@ class Workspace:
                     return channel, True
             digest = hashlib.sha1(",".join(members).encode()).hexdigest()[:8].upper()
             channel_id = f"G_MPIM{digest}"
-            self._load_channel(
+            self.load_channel(
                 {
                     "id": channel_id,
                     "name": "mpdm-" + "--".join(self.users[m].get("name", m) for m in members),

@@ -1,7 +1,9 @@
 """Who may press a steward's button, and how a refusal is answered.
 
-Shared by every steward-facing handler: the clicker must be a steward, and not
-one who declared a conflict on the case. A refusal is audited and answered
+Shared by every steward-facing handler: the clicker must be a steward who may
+see the case by the one rule (`core.confidentiality`): not conflicted, not named
+in it. The click may come from the staff channel or from a case's restricted
+room; the rule is the same. A refusal is audited and answered
 privately (an ephemeral message, or a DM for someone outside the channel).
 """
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import actions, outbox
 from core.actions import NotAllowed
+from core.confidentiality import conflicted, may_see
 from core.decisions import DecisionError
 from core.models import Case
 from core.notify import CHAT
@@ -38,11 +41,18 @@ def allowed_case(
     if case is None:
         ephemeral(session, body, "That case no longer exists.")
         return None
-    if user in actions.recused(case):
+    if not may_see(case, user, ctx.stewards.all() | {user}):
         actions.record_refusal(session, case, user, attempted)
-        ephemeral(session, body, f"You declared a conflict on {case.ref}, so it is closed to you.")
+        ephemeral(session, body, closed_to_you(case, user))
         return None
     return case
+
+
+def closed_to_you(case: Case, user: str) -> str:
+    """Why a steward may not see a case, without saying whether they are named in it."""
+    if user in conflicted(case):
+        return f"You declared a conflict on {case.ref}, so it is closed to you."
+    return f"{case.ref} is handled by other stewards, so it is closed to you."
 
 
 def refuse(session: Session, body: dict[str, Any], case: Case, what: str, why: str) -> None:

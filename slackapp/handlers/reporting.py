@@ -22,6 +22,7 @@ from core.attachments import attachment_rows
 from core.cases import ReportDraft, Role, Source, open_case
 from core.clock import human
 from core.codenames import new_token
+from core.confidentiality import ConflictSource
 from core.deadlines import DeadlineKind, next_pending
 from core.models import STORED_FILE_COLUMNS, Attachment, MessageSnapshot, SnapshotFile
 from core.people import Contact
@@ -182,12 +183,16 @@ def file_case(
     `evidence` holds the form's files, fetched before this transaction began."""
     settings = ctx.settings
     evidence = evidence or Evidence()
-    stewards_named = [u for u in answers.reported_users if ctx.stewards.is_steward(u)]
+    named = [*answers.reported_users, *answers.affected_users, *answers.witness_users]
+    stewards_named = [u for u in named if u != user and ctx.stewards.is_steward(u)]
     code = code_in_force(settings)
-    draft = build_draft(answers, user, dedupe_key, escalate=bool(stewards_named), code=code)
+    draft = build_draft(answers, user, dedupe_key, code=code)
     opened = open_case(session, draft, settings)
     case = opened.case
+    # A case naming a steward, or filed by one, is discussed in a restricted room.
     actions.exclude_stewards(session, case, stewards_named, "named in the report")
+    if ctx.stewards.is_steward(user):
+        actions.declare_conflicts(session, case, [user], ConflictSource.REPORTER)
     rows = attachment_rows(case.id, opened.report.id, evidence.kept)
     told = evidence.summary()
     snapshot = _claim_snapshot(session, snapshot_token, user, case.id)
@@ -254,7 +259,7 @@ def _snapshot_attachments(
 
 
 def build_draft(
-    answers: report_form.ReportAnswers, user: str, dedupe_key: str, escalate: bool, code: Code
+    answers: report_form.ReportAnswers, user: str, dedupe_key: str, code: Code
 ) -> ReportDraft:
     involved: list[tuple[Role, Contact]] = []
     for role, users in (
@@ -283,7 +288,6 @@ def build_draft(
         involved=involved,
         data=data,
         dedupe_key=dedupe_key,
-        escalate=escalate,
     )
 
 

@@ -141,6 +141,7 @@ def test_anonymous_reporter_is_sealed_in_the_export(db: Database, settings: Sett
         "email": None,
         "slack_user": None,
         "anonymous": True,
+        "contact_route": "slack",
     }
     assert data["entries"][0]["kind"] == EntryKind.REPORT
 

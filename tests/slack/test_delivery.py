@@ -24,7 +24,7 @@ def test_rate_limits_are_honoured_and_thread_order_kept(stack: Stack) -> None:
         case = case_service.get_case(session, "COC-1")
         for steward in ("U_STEW1", "U_STEW2"):
             actions.claim(session, case, steward)  # each claim posts one thread line
-        actions.recuse(session, case, "U_STEW2")
+        actions.close(session, case, "U_STEW2")
     seen_retry_after = False
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -49,7 +49,7 @@ def test_rate_limits_are_honoured_and_thread_order_kept(stack: Stack) -> None:
         if m.get("thread_ts") == root_ts and m["ts"] != root_ts and "<@U_STEW" in m["text"]
     ]
     assert [line.split(" ", 2)[1] for line in lines] == ["<@U_STEW1>", "<@U_STEW2>", "<@U_STEW2>"]
-    assert "claimed" in lines[0] and "claimed" in lines[1] and "conflict" in lines[2]
+    assert "claimed" in lines[0] and "claimed" in lines[1] and "closed" in lines[2]
 
 
 def test_a_long_report_is_split_never_cut() -> None:

@@ -59,6 +59,7 @@ def test_manifest_scopes_are_the_ones_used() -> None:
         "files:read",
         "groups:read",
         "groups:history",
+        "groups:write",
         "im:history",
         "im:write",
     }

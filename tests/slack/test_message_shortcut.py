@@ -3,6 +3,7 @@ kept, and both are in the case's export."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from core import cases as case_service
@@ -48,10 +49,17 @@ def test_the_reporter_can_change_the_reported_person(stack: Stack) -> None:
     with stack.db.session() as session:
         case = case_service.get_case(session, "COC-1")
         reported = [p.person.slack_user_id for p in case.parties if p.role == "reported"]
-        assert reported == ["U_STEW2"] and case.escalated
+        assert reported == ["U_STEW2"] and case.flags["recused"] == ["U_STEW2"]
 
 
-def test_a_stewards_message_goes_to_escalation_unless_the_author_is_removed(
+def seen_by(stack: Stack, user: str) -> str:
+    """Everything a member can see in the workspace: their conversations and their Home tab."""
+    state = stack.emulator.state()
+    channels = [c for c in state["channels"].values() if user in c["members"]]
+    return json.dumps([channels, state["home_tabs"].get(user)])
+
+
+def test_a_stewards_message_is_kept_from_them_unless_the_author_is_removed(
     stack: Stack,
 ) -> None:
     form = open_form(stack, WELCOME_TS)
@@ -60,13 +68,22 @@ def test_a_stewards_message_goes_to_escalation_unless_the_author_is_removed(
     form = open_form(stack, WELCOME_TS)
     stack.emulator.submit("U_ALEX", form["id"], form_values(reported=[]))
     stack.drain()
-    assert [m for m in stack.staff_messages("G_ESCALATE") if "COC-1" in m.get("text", "")]
-    assert not [m for m in stack.staff_messages("G_STAFF") if "COC-1" in m.get("text", "")]
+    stack.emulator.open_home("U_STEW1")
+    stack.drain()
+    # COC-1 names U_STEW1: it is discussed in a restricted room of the other steward only,
+    # never in the shared staff channel, and U_STEW1 sees nothing of it anywhere.
+    [room] = [c for c in stack.emulator.state()["channels"].values() if "coc-1" in c["name"]]
+    assert room["is_private"] and sorted(room["members"]) == ["U_STEW2", "U_STEWARDBOT"]
+    assert [m for m in stack.staff_messages(room["id"]) if "COC-1" in m.get("text", "")]
+    assert not [m for m in stack.staff_messages("G_STAFF") if "COC-1" in json.dumps(m)]
+    assert not [m for m in stack.staff_messages("G_ESCALATE") if "COC-1" in json.dumps(m)]
+    assert "COC-1" not in seen_by(stack, "U_STEW1") and "COC-2" in seen_by(stack, "U_STEW1")
     assert [m for m in stack.staff_messages("G_STAFF") if "COC-2" in m.get("text", "")]
     with stack.db.session() as session:
         first = case_service.get_case(session, "COC-1")
         second = case_service.get_case(session, "COC-2")
-        assert first.escalated and first.flags["recused"] == ["U_STEW1"]
+        assert first.flags["recused"] == ["U_STEW1"] and not first.escalated
+        assert first.slack_channel == room["id"]
         assert not second.escalated and not second.flags.get("recused")
 
 

@@ -144,7 +144,7 @@ def test_a_report_filed_in_the_viewer_reaches_the_staff_thread_and_is_claimed(
         banner = steward.banner()
         emulator_port = steward.ports["STEWARD_EMULATOR_PORT"]
         viewer = f"http://127.0.0.1:{emulator_port}/"
-        assert banner[1] == f"  viewer: {viewer}", banner  # first, after a rule
+        assert banner[1] == f"  viewer: {viewer}", "\n".join(banner)  # first, after a rule
         command = next(line.strip() for line in banner if line.strip().startswith("python3 -c"))
 
         # A steward keeps the staff channel open; the email from the banner shows up by itself.

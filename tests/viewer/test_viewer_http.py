@@ -177,3 +177,25 @@ def test_an_ephemeral_message_is_shown_only_to_its_reader_as_the_apps() -> None:
         assert "Only <b>you</b> see this." in robin
         sam = parts(emulator, "as=U_STEW1&pane=G_STAFF")["pane-body"]["html"]
         assert "see this" not in sam
+
+
+def test_a_conflicted_steward_sees_nothing_of_the_restricted_room(stack: Stack) -> None:
+    emulator = stack.emulator
+    stack.report(reported=["U_STEW1"])
+    stack.drain()
+    emulator.open_home("U_STEW1")
+    emulator.open_home("U_STEW2")
+    stack.drain()
+    [room] = [c for c in emulator.state()["channels"].values() if c["name"] == "coc-1-restricted"]
+    root = next(m for m in room["messages"] if "COC-1" in m["text"])
+    where = f"pane={room['id']}&thread={root['ts']}"
+    # The steward the report names: no room in the sidebar, and asking for it by its id and
+    # thread falls back to a channel they are in.
+    named = [parts(emulator, f"as=U_STEW1&{q}") for q in (where, "pane=G_STAFF", "pane=home")]
+    assert "coc-1-restricted" not in json.dumps(named) and "COC-1" not in json.dumps(named)
+    assert "<h2># general</h2>" in named[0]["pane-head"]["html"]
+    # The other steward has the room and its thread.
+    other = parts(emulator, f"as=U_STEW2&{where}")
+    assert "🔒 coc-1-restricted" in other["pane-head"]["html"]
+    assert "coc-1-restricted" in other["sidebar"]["html"]
+    assert "COC-1" in other["pane-body"]["html"] and "COC-1" in other["thread-body"]["html"]
