@@ -194,8 +194,8 @@ class OutboxWorker:
     def _retry(
         self, item: OutboundItem, reason: str, retry_after: float | None, refused: bool = False
     ) -> None:
-        """Try again later. Unless the other side refused outright, the lease is left to
-        run out at the next attempt, which marks that attempt `uncertain`."""
+        """Try again later. Unless the other side refused outright, the lease is left set
+        (ended now), which marks the next attempt `uncertain`."""
         attempts = item.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             self._give_up(item, reason)
@@ -207,7 +207,7 @@ class OutboxWorker:
             row.attempts = attempts
             row.last_error = reason[:500]
             row.next_attempt_at = utcnow() + backoff(attempts, retry_after)
-            row.claimed_until = None if refused else row.next_attempt_at
+            row.claimed_until = None if refused else utcnow()
         log.warning("outbox item %s (%s) will be retried: %s", item.id, item.kind, reason[:200])
 
     def _give_up(self, item: OutboundItem, reason: str) -> None:

@@ -147,7 +147,6 @@ def drain(worker: OutboxWorker, db: Database) -> None:
                 .where(OutboxItem.status == "pending")
                 .values(next_attempt_at=utcnow() - timedelta(seconds=1))
             )
-        let_leases_run_out(db)  # a retry whose outcome is unknown holds its lease until then
         worker.run_once()
         if not pending(db):
             return
