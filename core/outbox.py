@@ -2,7 +2,10 @@
 
 Writing the row in the same transaction as the change that caused it means a
 Slack or SMTP outage delays work but never loses it. A delivered row records the
-reference it produced, so a row is delivered once.
+reference it produced, so a row is delivered once. A row whose earlier attempt
+ended without a known outcome (its worker killed while holding it, or a failure
+that may have come after the other side did the work) is handed over as
+`uncertain`, so the adapter looks before sending again.
 """
 
 from __future__ import annotations
@@ -134,6 +137,9 @@ class OutboxWorker:
             query = query.with_for_update(skip_locked=True, of=OutboxItem)
         with self.db.session() as session:
             rows = list(session.scalars(query))
+            # A lease still set on a due row ran out: its worker died mid-delivery, or an
+            # attempt failed without knowing whether it got through (see `_retry`).
+            uncertain = {r.id: r.claimed_until is not None for r in rows}
             for row in rows:
                 row.claimed_until = now + LEASE
             return [
@@ -145,6 +151,7 @@ class OutboxWorker:
                     recipient=r.recipient,
                     payload=dict(r.payload or {}),
                     attempts=r.attempts,
+                    uncertain=uncertain[r.id],
                 )
                 for r in rows
             ]
@@ -162,7 +169,7 @@ class OutboxWorker:
         try:
             ref = deliverer.deliver(item)
         except TransientDeliveryError as exc:
-            self._retry(item, str(exc), exc.retry_after)
+            self._retry(item, str(exc), exc.retry_after, refused=exc.refused)
             return False
         except PermanentDeliveryError as exc:
             self._give_up(item, str(exc))
@@ -191,7 +198,11 @@ class OutboxWorker:
                 self.after_delivery(session, row)
         log.info("delivered outbox item %s (%s)", item.id, item.kind, extra=_about(item))
 
-    def _retry(self, item: OutboundItem, reason: str, retry_after: float | None) -> None:
+    def _retry(
+        self, item: OutboundItem, reason: str, retry_after: float | None, refused: bool = False
+    ) -> None:
+        """Try again later. Unless the other side refused outright, the lease is left set
+        (ended now), which marks the next attempt `uncertain`."""
         attempts = item.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             self._give_up(item, reason)
@@ -202,8 +213,8 @@ class OutboxWorker:
                 return
             row.attempts = attempts
             row.last_error = reason[:500]
-            row.claimed_until = None
             row.next_attempt_at = utcnow() + backoff(attempts, retry_after)
+            row.claimed_until = None if refused else utcnow()
         log.warning(
             "outbox item %s (%s) will be retried: %s",
             item.id,

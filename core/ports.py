@@ -21,14 +21,24 @@ class OutboundItem:
     recipient: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
+    # An earlier attempt may have reached the other side: its worker died holding the
+    # row, or it failed after sending (a timeout). The adapter checks before sending again.
+    uncertain: bool = False
 
 
 class TransientDeliveryError(Exception):
-    """The other side is unavailable or busy; try again later (after `retry_after` s if given)."""
+    """The other side is unavailable or busy; try again later (after `retry_after` s if given).
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    `refused` says the other side did nothing (a rate limit, an error answer before any
+    part was sent); otherwise the attempt may have got through, and the retry is `uncertain`.
+    """
+
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, refused: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.refused = refused
 
 
 class PermanentDeliveryError(Exception):

@@ -4,6 +4,11 @@ Rows are rendered from the record at delivery time, so a root message always
 shows the case as it is now. Slack's answers map onto retry decisions: 429 and
 5xx wait and retry (honouring `Retry-After`), configuration problems wait longer
 so an operator can fix them without losing anything, and malformed requests stop.
+
+Slack has no idempotency key, so every message Steward posts carries its outbox
+row's id (and part number) in Slack's message `metadata`. A row whose earlier
+attempt has no known outcome is first looked for in the thread or channel
+history; what is found there is recorded instead of being posted again.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ from slackapp.readmodels import open_cases, own_cases, root_facts, steward_desk
 
 log = logging.getLogger(__name__)
 
+METADATA_EVENT = "steward_outbox"
+HISTORY_PAGES = 10  # how far back (pages of 200) an uncertain row's messages are looked for
 CONFIG_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "invalid_auth"}
 PERMANENT_ERRORS = {"invalid_blocks", "invalid_arguments", "msg_too_long", "user_not_found"}
 
@@ -83,6 +90,8 @@ class SlackDeliverer:
             return handler(item)
         except SlackApiError as exc:
             raise translate(exc) from None
+        except OSError as exc:  # a timeout or a refused connection: Slack may have posted
+            raise TransientDeliveryError(f"slack did not answer ({type(exc).__name__})") from None
 
     def channel_for(self, case: Case) -> str:
         """Where a case's thread goes: the staff channel; the case's restricted room once a
@@ -93,9 +102,13 @@ class SlackDeliverer:
         if not case.escalated and is_restricted(case):
             channel = room_of(case)
             if channel is None:
-                raise TransientDeliveryError("the restricted room is not created yet", 2)
+                raise TransientDeliveryError(
+                    "the restricted room is not created yet", 2, refused=True
+                )
         if not channel:
-            raise TransientDeliveryError("no staff channel is configured", retry_after=300)
+            raise TransientDeliveryError(
+                "no staff channel is configured", retry_after=300, refused=True
+            )
         return channel
 
     def require_private(self, channel: str) -> None:
@@ -107,7 +120,7 @@ class SlackDeliverer:
                 self._private[channel] = known
         if not known:
             log.error("staff channel %s is public: Steward refuses to post cases there", channel)
-            raise PublicChannelRefused("the staff channel is public", retry_after=300)
+            raise PublicChannelRefused("the staff channel is public", retry_after=300, refused=True)
 
     def _root(self, item: OutboundItem) -> str:
         """Post or update the thread root; if the case must now live elsewhere (a restricted
@@ -130,12 +143,18 @@ class SlackDeliverer:
                 channel=channel, ts=ts, text=moved_text(facts.ref), blocks=moved_blocks(facts.ref)
             )
         self.require_private(target)  # asked of Slack outside the database session
-        answer = self._post(channel=target, text=fallback, blocks=blocks)
-        posted = answer["ts"]
+        found = posted_parts(client, target, item.id) if item.uncertain else {}
+        if found:
+            channel, posted = target, found[min(found)]
+        else:
+            answer = self._post(
+                channel=target, text=fallback, blocks=blocks, metadata=outbox_metadata(item.id)
+            )
+            channel, posted = answer["channel"], answer["ts"]
         with self.db.session() as session:
             case = session.get(Case, item.case_id)
             if case is not None:
-                case.slack_channel, case.slack_thread_ts = answer["channel"], posted
+                case.slack_channel, case.slack_thread_ts = channel, posted
         return posted
 
     def _room_create(self, item: OutboundItem) -> str:
@@ -176,7 +195,7 @@ class SlackDeliverer:
         if room is None:
             if not wanted:
                 return "escalated"
-            raise TransientDeliveryError("the restricted room is not created yet", 2)
+            raise TransientDeliveryError("the restricted room is not created yet", 2, refused=True)
         client = self.ctx.client
         present = set(self._members(room)) - {self._bot_user()}
         missing = sorted(wanted - present)
@@ -238,7 +257,9 @@ class SlackDeliverer:
             if case is None:
                 raise PermanentDeliveryError("case not found")
             if not case.slack_thread_ts or not case.slack_channel:
-                raise TransientDeliveryError("the case thread is not posted yet", retry_after=2)
+                raise TransientDeliveryError(
+                    "the case thread is not posted yet", retry_after=2, refused=True
+                )
             channel, thread_ts = case.slack_channel, case.slack_thread_ts
             entry = session.get(Entry, payload["entry_id"]) if payload.get("entry_id") else None
             disclosed = (
@@ -249,7 +270,7 @@ class SlackDeliverer:
         blocks = notice_blocks(
             line, disclosed, snooze_target(payload), keep_longer_target(payload, item.case_id)
         )
-        return self._post_parts(channel, line, blocks, thread_ts=thread_ts)
+        return self._post_parts(item, channel, line, blocks, thread_ts=thread_ts)
 
     def _mentions(self, case: Case, stewards: frozenset[str]) -> str:
         """Who a line calling on every steward mentions: in the shared channel, everyone
@@ -265,23 +286,40 @@ class SlackDeliverer:
         fallback, blocks = direct_message(item.payload)
         client = self.ctx.client
         channel = client.conversations_open(users=user)["channel"]["id"]
-        return self._post_parts(channel, fallback, blocks)
+        return self._post_parts(item, channel, fallback, blocks)
 
     def _post_parts(
-        self, channel: str, fallback: str, blocks: list[Block], thread_ts: str | None = None
+        self,
+        item: OutboundItem,
+        channel: str,
+        fallback: str,
+        blocks: list[Block],
+        thread_ts: str | None = None,
     ) -> str:
         """Post blocks as one message, or in order as several when Slack's limits need it.
 
-        Returns the first message's ts. A retry after a failed later part posts
-        the earlier parts again: a repeat is better than a loss.
+        Returns the first message's ts. Each part carries the row's id and its number,
+        so a retry after a crash or a failed later part posts only the missing parts.
         """
         parts = message_parts(blocks)
-        first = ""
+        client = self.ctx.client
+        done = posted_parts(client, channel, item.id, thread_ts) if item.uncertain else {}
         for number, part in enumerate(parts, start=1):
+            if number in done:
+                continue
             text = fallback if number == 1 else f"{fallback} (part {number} of {len(parts)})"
-            answer = self._post(channel=channel, text=text, blocks=part, thread_ts=thread_ts)
-            first = first or answer["ts"]
-        return first
+            try:
+                answer = self._post(
+                    channel=channel,
+                    text=text,
+                    blocks=part,
+                    thread_ts=thread_ts,
+                    metadata=outbox_metadata(item.id, number, len(parts)),
+                )
+            except SlackApiError as exc:  # after earlier parts went out, the retry must look
+                raise translate(exc, nothing_sent=not done) from None
+            done[number] = answer["ts"]
+        return done[1]
 
     def _post(self, channel: str, **message: Any) -> Any:
         """chat.postMessage in the channel's turn; a 429 is waited out here, once, so that
@@ -325,6 +363,56 @@ class SlackDeliverer:
         return client.chat_postMessage(channel=channel, text=payload["text"])["ts"]
 
 
+def outbox_metadata(outbox_id: int, part: int = 1, parts: int = 1) -> dict[str, Any]:
+    """Slack message metadata naming the outbox row (and part) a message delivers."""
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"outbox_id": outbox_id, "part": part, "parts": parts},
+    }
+
+
+def posted_parts(
+    client: WebClient, channel: str, outbox_id: int, thread_ts: str | None = None
+) -> dict[int, str]:
+    """The parts of an outbox row already in Slack (part number to ts), by their metadata.
+
+    A thread's replies are read for a notice, the channel's history (newest first)
+    for a thread root or a direct message; `include_all_metadata` makes Slack return
+    the metadata. Needs `groups:history` and `im:history`, which Steward holds.
+    """
+    found: dict[int, str] = {}
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        arguments: dict[str, Any] = {
+            "channel": channel,
+            "include_all_metadata": True,
+            "limit": 200,
+            "cursor": cursor,
+        }
+        if thread_ts:
+            answer = client.conversations_replies(ts=thread_ts, **arguments)
+        else:
+            answer = client.conversations_history(**arguments)
+        for message in answer.get("messages") or []:
+            number = _part_of(message, outbox_id)
+            if number is not None:
+                found.setdefault(number, message["ts"])
+        cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    if found:
+        log.info("outbox item %s was already in Slack (%d part(s))", outbox_id, len(found))
+    return found
+
+
+def _part_of(message: dict[str, Any], outbox_id: int) -> int | None:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    if metadata.get("event_type") != METADATA_EVENT or payload.get("outbox_id") != outbox_id:
+        return None
+    return int(payload.get("part", 1))
+
+
 def channel_is_private(client: WebClient, channel: str) -> bool:
     """Whether Slack says the channel is private, with only the scopes the manifest grants.
 
@@ -345,22 +433,31 @@ def channel_is_private(client: WebClient, channel: str) -> bool:
     return bool(info["channel"].get("is_private"))
 
 
-def translate(exc: SlackApiError) -> Exception:
-    """Slack's answer as a retry decision; the reason carries no message content."""
+def translate(exc: SlackApiError, nothing_sent: bool = True) -> Exception:
+    """Slack's answer as a retry decision; the reason carries no message content.
+
+    A 429 or an error answer means Slack did nothing with this call: the retry need not
+    look for it, unless earlier parts of the same row went out (`nothing_sent` False).
+    A 5xx may come after Slack did the work, so its retry always looks.
+    """
     response = exc.response
     status = getattr(response, "status_code", 200)
     error = (response.data or {}).get("error", "unknown") if hasattr(response, "data") else "?"
     if status == 429:
         retry_after = _retry_after(response.headers)
-        return TransientDeliveryError("slack rate limited", retry_after=retry_after)
+        return TransientDeliveryError(
+            "slack rate limited", retry_after=retry_after, refused=nothing_sent
+        )
     if status >= 500:
         return TransientDeliveryError(f"slack unavailable ({status})")
     if error in CONFIG_ERRORS:
         log.error("Slack refused a delivery (%s): check the app's channels and token", error)
-        return TransientDeliveryError(f"slack configuration: {error}", retry_after=300)
+        return TransientDeliveryError(
+            f"slack configuration: {error}", retry_after=300, refused=nothing_sent
+        )
     if error in PERMANENT_ERRORS:
         return PermanentDeliveryError(f"slack refused: {error}")
-    return TransientDeliveryError(f"slack error: {error}")
+    return TransientDeliveryError(f"slack error: {error}", refused=nothing_sent)
 
 
 def _retry_after(headers: Any) -> float:

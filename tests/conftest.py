@@ -77,3 +77,18 @@ def db(settings: Settings) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.dispose()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=False,
+        help="deeper fault runs (more messages, longer outages); also STEWARD_LONG_TESTS=1",
+    )
+
+
+@pytest.fixture(scope="session")
+def long_mode(request: pytest.FixtureRequest) -> bool:
+    """Whether fault tests run their deep variant; CI runs the bounded one."""
+    return bool(request.config.getoption("--long")) or os.environ.get("STEWARD_LONG_TESTS") == "1"

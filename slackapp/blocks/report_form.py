@@ -265,6 +265,15 @@ def read_answers(values: dict[str, dict[str, Any]]) -> ReportAnswers:
     )
 
 
+def not_stored() -> dict[str, str]:
+    """The inline error when the report could not be stored: the form stays open with
+    every answer in it, so nothing is lost and submitting again is one click."""
+    return {
+        "what": "Steward could not store your report just now, so it has not been sent. "
+        "Your answers are still here: please submit again in a minute."
+    }
+
+
 def validate(answers: ReportAnswers, code: Code) -> dict[str, str]:
     """Inline errors keyed by block_id; empty means the report can be filed."""
     errors: dict[str, str] = {}

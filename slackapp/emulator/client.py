@@ -146,6 +146,8 @@ class EmulatorClient:
         status: int | None = None,
         times: int = 1,
         retry_after: int | None = None,
+        delay: float = 0.0,
+        for_seconds: float | None = None,
     ) -> dict[str, Any]:
         body = {
             "method": method,
@@ -153,6 +155,8 @@ class EmulatorClient:
             "status": status,
             "times": times,
             "retry_after": retry_after,
+            "delay": delay,
+            "for_seconds": for_seconds,
         }
         return self._request("POST", "faults", body)
 

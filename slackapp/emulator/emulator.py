@@ -282,10 +282,13 @@ class SlackEmulator:
         status: int | None = None,
         times: int = 1,
         retry_after: int | None = None,
+        delay: float = 0.0,
+        for_seconds: float | None = None,
     ) -> dict[str, Any]:
-        """Make the next ``times`` calls of ``method`` (or ``*``) fail."""
+        """Make the next ``times`` calls of ``method`` (or ``*``) fail, or every call
+        for ``for_seconds`` from the first one; ``delay`` holds each call first."""
         try:
-            self._faults.add(method, error, status, times, retry_after)
+            self._faults.add(method, error, status, times, retry_after, delay, for_seconds)
         except (TypeError, ValueError) as err:
             raise ControlError(400, "invalid_arguments", str(err)) from None
         return {"ok": True, "faults": self._faults.pending()}

@@ -69,13 +69,48 @@ class RateLimiter:
 
 @dataclass
 class Fault:
-    """One injected failure, used ``times`` times."""
+    """One injected failure, used ``times`` times, or for every call during ``for_seconds``.
+
+    ``delay`` holds the call that long first; with no ``error`` or ``status`` the call
+    then goes ahead as usual, so a client with a shorter timeout sees a timeout while
+    Slack did the work (the case that makes a retry post twice unless it looks first).
+    """
 
     error: str | None
     status: int | None
     times: int
     retry_after: int | None = None
+    delay: float = 0.0
+    for_seconds: float | None = None
     used: int = field(default=0)
+    ends_at: float | None = field(default=None)
+
+    @property
+    def fails(self) -> bool:
+        """Whether the call gets an error answer (not only a delay)."""
+        return self.error is not None or self.status is not None
+
+    def use(self, now: float) -> bool:
+        """Count one call against the fault; True when the fault is used up."""
+        self.used += 1
+        if self.for_seconds is None:
+            return self.used >= self.times
+        if self.ends_at is None:  # the outage starts with the first call it meets
+            self.ends_at = now + self.for_seconds
+        return now >= self.ends_at
+
+    def pending(self) -> dict[str, Any]:
+        """The fault as `state()` lists it; delay and duration only when they are set."""
+        shown: dict[str, Any] = {
+            "error": self.error,
+            "status": self.status,
+            "remaining": self.times - self.used,
+        }
+        if self.delay:
+            shown["delay"] = self.delay
+        if self.for_seconds is not None:
+            shown["for_seconds"] = self.for_seconds
+        return shown
 
     def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
         status = self.status or 200
@@ -105,40 +140,45 @@ class Faults:
         status: int | None = None,
         times: int = 1,
         retry_after: int | None = None,
+        delay: float = 0.0,
+        for_seconds: float | None = None,
     ) -> None:
         if not method:
             raise ValueError("method is required")
-        if error is None and status is None:
-            raise ValueError("give error or status")
+        if error is None and status is None and not delay:
+            raise ValueError("give error, status or delay")
         if status is not None and not 200 <= int(status) <= 599:
             raise ValueError("status must be an HTTP status code")
         if int(times) < 1:
             raise ValueError("times must be at least 1")
+        if float(delay) < 0 or (for_seconds is not None and float(for_seconds) <= 0):
+            raise ValueError("delay must be >= 0 and for_seconds > 0")
+        seconds = float(for_seconds) if for_seconds is not None else None
+        fault = Fault(
+            error, int(status) if status else None, int(times), retry_after, float(delay), seconds
+        )
         with self._lock:
-            self._queues.setdefault(method, []).append(
-                Fault(error, int(status) if status else None, int(times), retry_after)
-            )
+            self._queues.setdefault(method, []).append(fault)
 
     def take(self, method: str) -> Fault | None:
         """The fault for this call, if any, counting it down."""
+        now = time.monotonic()
         with self._lock:
             for key in (method, "*"):
                 queue = self._queues.get(key)
-                if queue:
+                while queue:
                     fault = queue[0]
-                    fault.used += 1
-                    if fault.used >= fault.times:
+                    if fault.use(now):
                         queue.pop(0)
+                        if fault.for_seconds is not None:
+                            continue  # the outage is over: this call meets the next fault
                     return fault
             return None
 
     def pending(self) -> dict[str, list[dict[str, Any]]]:
         with self._lock:
             return {
-                method: [
-                    {"error": f.error, "status": f.status, "remaining": f.times - f.used}
-                    for f in queue
-                ]
+                method: [f.pending() for f in queue]
                 for method, queue in self._queues.items()
                 if queue
             }

@@ -40,6 +40,7 @@ from .socketmode import APP_LEVEL_METHODS, connection_token_error
 from .workspace import SlackError, Workspace
 
 MAX_VIEW_STACK = 3
+METADATA_EVENT_TYPE = re.compile(r"[A-Za-z0-9_]{1,255}")
 # Slack's rule for channel names: lower case letters, digits, hyphens and underscores.
 CHANNEL_NAME = re.compile(r"[a-z0-9_\-]+")
 # Set to a directory to keep every accepted message and view payload there, as
@@ -249,8 +250,10 @@ class WebApi:
             return ApiResponse(404, {"ok": False, "error": "unknown_method"})
         fault = self.faults.take(method)
         if fault is not None:
-            status, body, headers = fault.answer()
-            return ApiResponse(status, body, headers)
+            time.sleep(fault.delay)
+            if fault.fails:
+                status, body, headers = fault.answer()
+                return ApiResponse(status, body, headers)
         params = Params(values)
         token = bearer
         if token is None and not json_body:
@@ -373,7 +376,7 @@ class WebApi:
             content["attachments"] = attachments
         metadata = params.structured("metadata", "invalid_metadata_format")
         if metadata is not None:
-            content["metadata"] = metadata
+            content["metadata"] = _checked_metadata(metadata)
         return content
 
     def _view_argument(self, params: Params, expected_type: str | None) -> dict[str, Any]:
@@ -589,7 +592,7 @@ class WebApi:
         messages = self._time_window(params, messages)
         page, cursor = _cursor_page(messages, params)
         return {
-            "messages": [self.ws.render_message(channel, m) for m in page],
+            "messages": self._listed(channel, page, params),
             "has_more": bool(cursor),
             "pin_count": 0,
             "response_metadata": {"next_cursor": cursor},
@@ -604,10 +607,20 @@ class WebApi:
         root, replies = thread[0], self._time_window(params, thread[1:])
         page, cursor = _cursor_page([root] + replies, params, default_limit=1000)
         return {
-            "messages": [self.ws.render_message(channel, m) for m in page],
+            "messages": self._listed(channel, page, params),
             "has_more": bool(cursor),
             "response_metadata": {"next_cursor": cursor},
         }
+
+    def _listed(
+        self, channel: dict[str, Any], page: list[dict[str, Any]], params: Params
+    ) -> list[dict[str, Any]]:
+        """Messages as history lists them: their metadata only on `include_all_metadata`."""
+        rendered = [self.ws.render_message(channel, m) for m in page]
+        if not params.flag("include_all_metadata"):
+            for message in rendered:
+                message.pop("metadata", None)
+        return rendered
 
     # -- users -------------------------------------------------------------------------
 
@@ -778,3 +791,15 @@ class WebApi:
 
     def _file_object(self, record: dict[str, Any]) -> dict[str, Any]:
         return self.ws.file_object(record, self.base_url())
+
+
+def _checked_metadata(metadata: Any) -> dict[str, Any]:
+    """Message metadata as Slack takes it: an `event_type` name and an `event_payload` object."""
+    if not isinstance(metadata, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not METADATA_EVENT_TYPE.fullmatch(event_type):
+        raise SlackError("invalid_metadata_format")
+    if not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_format")
+    return {"event_type": event_type, "event_payload": payload}

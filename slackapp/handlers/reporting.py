@@ -88,7 +88,13 @@ def register(app: App, ctx: SlackContext) -> None:
         user = body["user"]["id"]
         metadata = _metadata(view.get("private_metadata"))
         key = f"slack-view:{view['id']}"
-        if not record_submission(ctx, key, user, answers, metadata.get("snapshot")):
+        try:
+            stored = record_submission(ctx, key, user, answers, metadata.get("snapshot"))
+        except Exception as exc:  # noqa: BLE001 - the record is unreachable: keep the form open
+            log.warning("a report submission could not be stored (%s)", type(exc).__name__)
+            ack(response_action="errors", errors=report_form.not_stored())
+            return
+        if not stored:
             log.info("a repeated report submission was ignored")
         ack()
         ctx.submitted()

@@ -107,3 +107,33 @@ def test_faults_via_http_and_bad_requests(emu: SlackEmulator) -> None:
     with pytest.raises(ControlError) as info:
         control.rate_limit("chat.postMessage", -1)
     assert info.value.status == 400
+
+
+def test_an_outage_fails_every_call_for_its_duration_then_ends(
+    client: WebClient, emu: SlackEmulator
+) -> None:
+    emu.faults("chat.postMessage", status=503, for_seconds=0.6)
+    emu.faults("chat.postMessage", error="ratelimited", status=429, for_seconds=0.4)
+    started, answers = time.monotonic(), []
+    while time.monotonic() - started < 3:
+        try:
+            client.chat_postMessage(channel="G_STAFF", text="during")
+            break
+        except SlackApiError as exc:
+            answers.append(exc.response.status_code)
+            time.sleep(0.05)
+    assert answers[0] == 503 and answers[-1] == 429
+    assert answers == sorted(answers, key=lambda status: status == 429)  # 503s, then 429s
+    assert 0.9 < time.monotonic() - started < 2.5
+    assert emu.state()["faults"] == {}
+
+
+def test_a_delay_fault_times_the_caller_out_though_the_post_lands(emu: SlackEmulator) -> None:
+    emu.faults("chat.postMessage", delay=1.0)
+    assert emu.state()["faults"]["chat.postMessage"][0]["delay"] == 1.0
+    impatient = WebClient(base_url=emu.api_url, token=emu.bot_token, timeout=0.3)
+    with pytest.raises(TimeoutError):
+        impatient.chat_postMessage(channel="G_STAFF", text="slow")
+    time.sleep(1.0)
+    messages = emu.state()["channels"]["G_STAFF"]["messages"]
+    assert [m["text"] for m in messages] == ["slow"]  # Slack did the work

@@ -381,3 +381,43 @@ def test_concurrent_posts_are_all_kept(client: WebClient, emu: SlackEmulator) ->
     assert len({a["ts"] for a in answers}) == 50
     assert len(emu.state()["channels"]["G_STAFF"]["messages"]) == 50
     assert emu.state()["calls"]["chat.postMessage"] == 50
+
+
+def test_message_metadata_is_kept_and_listed_only_when_asked(
+    client: WebClient, emu: SlackEmulator
+) -> None:
+    metadata = {"event_type": "steward_outbox", "event_payload": {"outbox_id": 7}}
+    root = client.chat_postMessage(channel="G_STAFF", text="root", metadata=metadata)
+    client.chat_postMessage(
+        channel="G_STAFF", text="reply", thread_ts=root["ts"], metadata=metadata
+    )
+    plain = client.conversations_history(channel="G_STAFF")["messages"]
+    assert "metadata" not in plain[0]
+    listed = client.conversations_history(channel="G_STAFF", include_all_metadata=True)
+    assert listed["messages"][0]["metadata"] == metadata
+    thread = client.conversations_replies(
+        channel="G_STAFF", ts=root["ts"], include_all_metadata=True
+    )["messages"]
+    assert [m.get("metadata") for m in thread] == [metadata, metadata]
+    assert (
+        "metadata"
+        not in client.conversations_replies(channel="G_STAFF", ts=root["ts"])["messages"][1]
+    )
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"event_type": "has space", "event_payload": {}},
+        {"event_type": "steward_outbox"},
+        {"event_payload": {"outbox_id": 1}},
+        ["steward_outbox"],
+    ],
+)
+def test_malformed_metadata_is_refused(
+    client: WebClient, emu: SlackEmulator, metadata: object
+) -> None:
+    with pytest.raises(SlackApiError) as info:
+        client.chat_postMessage(channel="G_STAFF", text="x", metadata=metadata)
+    assert info.value.response["error"] == "invalid_metadata_format"
+    assert emu.state()["channels"]["G_STAFF"]["messages"] == []

@@ -106,18 +106,23 @@ def form_values(
     return values
 
 
+def emulated(settings: Settings, emulator: SlackEmulator) -> Settings:
+    """The settings with Slack played by the emulator, and the web app on a free port."""
+    return settings.with_overrides(
+        slack_bot_token=emulator.bot_token,
+        slack_signing_secret=emulator.signing_secret,
+        slack_api_url=emulator.api_url,
+        staff_channel="G_STAFF",
+        escalation_channel="G_ESCALATE",
+        web_port=0,
+    )
+
+
 @pytest.fixture
 def stack(db: Database, settings: Settings) -> Iterator[Stack]:
     with Sink(free_port()) as sink, SlackEmulator() as emulator:
         base = replace(settings, outbound_smtp_url=sink.url, emulator_port=0)
-        full = base.with_overrides(
-            slack_bot_token=emulator.bot_token,
-            slack_signing_secret=emulator.signing_secret,
-            slack_api_url=emulator.api_url,
-            staff_channel="G_STAFF",
-            escalation_channel="G_ESCALATE",
-            web_port=0,
-        )
+        full = emulated(base, emulator)
         slack = runtime.build_slack(db, full)
         assert slack is not None
         web = runtime.build_web_server(slack)
