@@ -49,6 +49,8 @@ from core.models import (
     Submission,
 )
 from core.notify import Notice
+from core.policy.code import Need
+from core.policy.record import case_code
 from core.settings import Settings
 
 DISMISSED = frozenset({"no_violation"})
@@ -91,7 +93,7 @@ def period_end(session: Session, settings: Settings, case: Case) -> datetime | N
     if final is not None and not final.outcome and final.appeal_result == OVERTURN:
         terms = None
     outcome = terms.outcome if terms is not None else None
-    if outcome in PERMANENT:
+    if outcome in PERMANENT or _open_ended(session, settings, case, terms):
         return None
     if terms is not None and terms.ban_until is not None:
         start = max(terms.ban_until, case.closed_at)
@@ -99,6 +101,16 @@ def period_end(session: Session, settings: Settings, case: Case) -> datetime | N
     if outcome is None or outcome in DISMISSED:
         return case.closed_at + timedelta(days=settings.retention_dismissed_days)
     return case.closed_at + timedelta(days=settings.retention_warning_days)
+
+
+def _open_ended(session: Session, settings: Settings, case: Case, terms: Decision | None) -> bool:
+    """A measure that can run until a date but was given none (a ban "for as long as it
+    takes", an expulsion from events) stands indefinitely: kept, like a permanent ban,
+    whatever the code's own name for it."""
+    if terms is None or terms.outcome is None or terms.ban_until is not None:
+        return False
+    option = case_code(session, settings, case).option(terms.outcome)
+    return option is not None and option.end_date != Need.NEVER
 
 
 def on_closed(session: Session, case: Case, now: datetime) -> None:

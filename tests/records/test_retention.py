@@ -194,6 +194,28 @@ def test_each_outcome_has_its_own_period(db: Database, settings: Settings) -> No
     assert kept.case_id == ids["permanent_ban"]
 
 
+def test_a_ban_with_no_end_date_under_a_code_that_allows_one_is_kept(
+    db: Database, settings: Settings
+) -> None:
+    """The Alliance of Civic Technologists' serious ban may run until a date or not at
+    all: one without a date stands indefinitely, so its case is kept like a permanent
+    ban; one with a date gets the after-ban period, whatever the code calls it."""
+    act = replace(settings, code_of_conduct="act")
+    ban_until = utcnow() + timedelta(seconds=20)
+    indefinite, dated = open_case(db, act), open_case(db, act)
+    decide(db, replace(act, appeal_days=seconds(0.01)), indefinite, "serious_ban")
+    decide(db, replace(act, appeal_days=seconds(0.01)), dated, "serious_ban", ban_until=ban_until)
+    now = utcnow() + timedelta(seconds=3)  # appeal windows end on a whole second
+    followups.fire_due(db, act, now)  # the appeal windows close
+    followups.fire_due(db, act, now)  # the retention clocks start
+    with db.session() as session:
+        kept = [d for d in pending(session, indefinite) if d.kind == DeadlineKind.EXPUNGE]
+        [until] = [d.due_at for d in pending(session, dated) if d.kind == DeadlineKind.EXPUNGE]
+    assert kept == []
+    assert abs((until - (ban_until + timedelta(seconds=3))).total_seconds()) < 0.01
+    assert [a.case_id for a in audits(db, "retention.kept")] == [indefinite]
+
+
 def test_a_new_report_about_the_same_person_pushes_back_earlier_cases(
     stack: Stack,
 ) -> None:
