@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core import checklist
 from core.actions import contact_route
@@ -277,7 +277,15 @@ def _oldest_open(session: Session, after: int, limit: int) -> list[Case]:
     wanted = sorted(ids)[:limit]
     if not wanted:
         return []
-    return list(session.scalars(select(Case).where(Case.id.in_(wanted)).order_by(Case.id)))
+    # The who-may-see rule reads each case's parties: load them for the page at once.
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.id.in_(wanted))
+            .order_by(Case.id)
+            .options(selectinload(Case.parties))
+        )
+    )
 
 
 def steward_desk(
