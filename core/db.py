@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.writepriority import WritePriority, WriterQueue
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -77,9 +79,37 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite takes one writer at a time. Queueing writers of this process on a lock
-        # is far faster than letting them collide and back off in SQLite's busy handler.
-        self._writer = threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        # SQLite's one write lock: this process's writers queue here, interactive ones
+        # first, and those also ask the mail storage process to wait (`core.writepriority`).
+        self._writers = WriterQueue() if self.dialect == "sqlite" else None
+        self.write_priority = WritePriority.for_url(url)
+        self._thread = threading.local()
+
+    @contextmanager
+    def interactive(self) -> Iterator[None]:
+        """Writes made by this thread inside the block answer a person who is waiting (a
+        Slack ack): on SQLite they go before background writers and mail storage."""
+        before = getattr(self._thread, "interactive", False)
+        self._thread.interactive = True
+        try:
+            yield
+        finally:
+            self._thread.interactive = before
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """This thread's turn to write (a no-op on PostgreSQL, which has no single lock).
+
+        Priority is claimed before queueing, so mail storage stops starting transactions
+        while an interactive writer waits behind this process's background writers; never
+        from inside a turn, where a transaction may already be open."""
+        if self._writers is None:
+            yield
+            return
+        interactive = getattr(self._thread, "interactive", False)
+        priority = self.write_priority if interactive and not self._writers.held_here() else None
+        with priority.claimed() if priority else nullcontext(), self._writers.turn(interactive):
+            yield
 
     @property
     def dialect(self) -> str:
@@ -88,7 +118,7 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """Commit on success, roll back on any error; the caller never half-writes."""
-        with self._writer:
+        with self._write_lock():
             session = self._sessions()
             try:
                 yield session
@@ -102,7 +132,7 @@ class Database:
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """A bare transaction for a hot path that writes one row; no ORM bookkeeping."""
-        with self._writer, self.engine.begin() as conn:
+        with self._write_lock(), self.engine.begin() as conn:
             yield conn
 
     def upgrade(self) -> None:
@@ -136,6 +166,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.write_priority is not None:
+            self.write_priority.close()
 
 
 def alembic_config() -> Any:

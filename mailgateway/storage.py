@@ -38,6 +38,10 @@ Group = Sequence[tuple[ParsedMail, Envelope]]
 # Longer than any honest wait (SQLite's busy timeout is 30 s): past it the child is
 # taken to be stuck, is replaced, and its group is answered 451.
 ANSWER_TIMEOUT_SECONDS = 120.0
+# The most messages one transaction of the storage process holds SQLite's write lock for.
+# A group of this size still shares one sync; a flood's larger groups are split, so a
+# waiting Slack ack waits for a few milliseconds of work, not a few hundred.
+TRANSACTION_MESSAGES = 8
 
 
 class Storage(Protocol):
@@ -154,9 +158,21 @@ def _serve(pipe: Connection, settings: Settings) -> None:
                 return
             if group is None:
                 return
-            pipe.send([_portable(outcome) for outcome in ingest.store_many(group)])
+            pipe.send([_portable(outcome) for outcome in _store_giving_way(ingest, db, group)])
     finally:
         db.dispose()
+
+
+def _store_giving_way(ingest: MailIngest, db: Database, group: Group) -> list[Outcome]:
+    """Commit `group` in transactions of at most `TRANSACTION_MESSAGES`, each started only
+    once no interactive writer (a Slack ack) is waiting for SQLite's lock: such a writer
+    then waits for one short transaction, not for a flood's whole group."""
+    outcomes: list[Outcome] = []
+    for start in range(0, len(group), TRANSACTION_MESSAGES):
+        if db.write_priority is not None:
+            db.write_priority.give_way()
+        outcomes.extend(ingest.store_many(group[start : start + TRANSACTION_MESSAGES]))
+    return outcomes
 
 
 def _portable(outcome: Outcome) -> Outcome:

@@ -59,6 +59,12 @@ class SubmissionJournal:
         self._runner.close()
 
     def _commit(self, group: list[tuple[str, dict[str, Any]]]) -> list[bool | BaseException]:
+        # Members are waiting for these: on SQLite they go before background writers and
+        # before mail storage's next transaction (core.writepriority).
+        with self.db.interactive():
+            return self._commit_now(group)
+
+    def _commit_now(self, group: list[tuple[str, dict[str, Any]]]) -> list[bool | BaseException]:
         try:
             return list(self._insert_new(group))
         except IntegrityError:

@@ -72,7 +72,7 @@ def register(app: App, ctx: SlackContext) -> None:
         snapshot = message_snapshot(body)
         token = new_token()
         stored = {**snapshot, "files_state": FETCHING} if snapshot["files"] else snapshot
-        with ctx.db.session() as session:
+        with ctx.db.interactive(), ctx.db.session() as session:  # inside the trigger's 3 s
             session.add(MessageSnapshot(token=token, reporter=body["user"]["id"], data=stored))
         open_modal(client, body.get("trigger_id"), form(snapshot, token))
         add_permalink(ctx, client, token, snapshot)
