@@ -6,13 +6,15 @@ mail storage process commits group after group while conduct@ is flooded, so a
 Slack handler waiting for the lock could lose it to the next group again and
 again, and an ack that should take milliseconds took hundreds.
 
-The fix is a second, advisory lock on a side file next to the database
-(`<database>-priority`): a process whose writers are interactive (the Slack app)
-holds it while each of its write transactions waits for and holds SQLite's lock;
-the storage process takes and at once releases it before each group it commits
-(`give_way`). So while a Slack writer waits, no new group starts: the writer waits
-for at most the group in progress. The storage process is not starved: it gets
-the side lock whenever no interactive transaction is under way.
+Within a process, writers queue on `WriterQueue`, where an interactive writer
+(one inside `Database.interactive()`: a Slack ack) passes the background ones.
+Between processes there is a second, advisory lock on a side file next to the
+database (`<database>-priority`): an interactive writer holds it from before it
+queues until it commits, and the storage process takes and at once releases it
+before each transaction (`give_way`). So while a Slack writer waits, no new mail
+transaction starts: the writer waits for at most the one in progress (at most 8
+messages, `mailgateway.storage`). The storage process is not starved: it goes on
+when no interactive writer is waiting, or after `GIVE_WAY_MAX_SECONDS` at most.
 
 `flock` locks belong to an open file, so they work between processes and are
 released by the kernel if a holder dies. They are advisory: only Steward's
