@@ -25,6 +25,8 @@ POSTGRES_URL = os.environ.get("STEWARD_TEST_DATABASE_URL")
 TEST_KEY = "c3Rld2FyZC10ZXN0LWtleS0wMDAwMDAwMDAwMDAwMDA"
 crypto.install(crypto.parse_keys(TEST_KEY))
 os.environ.setdefault("STEWARD_ENCRYPTION_KEY", TEST_KEY)  # for the processes tests start
+# A fixed health port would collide between the `steward mail` processes of concurrent runs.
+os.environ.setdefault("STEWARD_MAIL_HEALTH_PORT", "0")
 
 
 def free_port() -> int:
