@@ -1,12 +1,15 @@
 """Shared fixtures: a real database (SQLite, or PostgreSQL when CI provides one).
 
 Set STEWARD_TEST_DATABASE_URL to a PostgreSQL URL to run the same tests there;
-each test then starts from empty tables with sequences reset.
+each test then starts from empty tables with sequences reset. On SQLite each test
+gets a database file of its own, copied from one migrated once per session (running
+every migration takes about a second, and most tests want a database).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,10 +51,24 @@ def postgres_db() -> Iterator[Database | None]:
     db.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest migration, closed, for tests to copy."""
+    path = tmp_path_factory.mktemp("template") / "steward.db"
+    template = Database(f"sqlite:///{path}")
+    template.upgrade()
+    template.dispose()  # the last connection closed: the WAL is folded into the file
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_db: Database | None) -> str:
+def database_url(
+    tmp_path: Path, postgres_db: Database | None, request: pytest.FixtureRequest
+) -> str:
     if postgres_db is None:
-        return f"sqlite:///{tmp_path / 'steward.db'}"
+        path = tmp_path / "steward.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
     with postgres_db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
