@@ -1,7 +1,10 @@
 """Shared fixtures: a real database (SQLite, or PostgreSQL when CI provides one).
 
 Set STEWARD_TEST_DATABASE_URL to a PostgreSQL URL to run the same tests there;
-each test then starts from empty tables with sequences reset. On SQLite each test
+each test then starts from empty tables with sequences reset. That pass leaves out
+the tests that cannot reach the test database (no `database_url` among their
+fixtures, directly or through `settings`, `db`, `stack`...): they would repeat the
+SQLite pass exactly. STEWARD_TEST_EVERYTHING=1 runs them too. On SQLite each test
 gets a database file of its own, copied from one migrated once per session (running
 every migration takes about a second, and most tests want a database).
 """
@@ -109,3 +112,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def long_mode(request: pytest.FixtureRequest) -> bool:
     """Whether fault tests run their deep variant; CI runs the bounded one."""
     return bool(request.config.getoption("--long")) or os.environ.get("STEWARD_LONG_TESTS") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, deselect the tests that never reach the test database.
+
+    A test reaches it only through the `database_url` fixture (every database fixture
+    builds on it), so a test without it in its fixture closure runs the same on both
+    passes, on SQLite files of its own or on no database at all."""
+    if not POSTGRES_URL or os.environ.get("STEWARD_TEST_EVERYTHING") == "1":
+        return
+    keep: list[pytest.Item] = []
+    leave: list[pytest.Item] = []
+    for item in items:
+        (keep if "database_url" in getattr(item, "fixturenames", ()) else leave).append(item)
+    if leave:
+        config.hook.pytest_deselected(items=leave)
+        items[:] = keep
