@@ -30,6 +30,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # the last commits, already answered 250, when the machine loses power.
 SQLITE_SYNCHRONOUS = "FULL"
 
+# libpq's limit on establishing a connection; its default is to wait for ever.
+PG_CONNECT_TIMEOUT_SECONDS = 10
+
 
 class StorageError(RuntimeError):
     """The record could not be read or written. Carries no case content."""
@@ -51,7 +54,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # Durable commits whatever the server's default: a 250 means the record is on disk.
-    kwargs.setdefault("connect_args", {"options": "-c synchronous_commit=on"})
+    # A server that accepts the connection but never answers (overloaded, half-failed
+    # over) would otherwise hold the connecting thread for as long as TCP tries.
+    kwargs.setdefault(
+        "connect_args",
+        {"options": "-c synchronous_commit=on", "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS},
+    )
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 

@@ -67,6 +67,10 @@ class DeadlineScheduler:
         )
         self._scheduled: dict[int, datetime] = {}
         self._lock = threading.Lock()
+        # Held while a job adds or removes jobs, and by `stop` while it says it is stopping:
+        # see `stop` for why.
+        self._jobs_lock = threading.Lock()
+        self._stopping = False
 
     def start(self) -> None:
         """Rebuild the jobs from the rows, then keep them in step with the rows."""
@@ -74,6 +78,8 @@ class DeadlineScheduler:
         # drowns the log; firings are logged here, by id, kind and case reference.
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+        with self._jobs_lock:
+            self._stopping = False
         self.scheduler.start()
         count = self.sync()
         self.scheduler.add_job(
@@ -86,6 +92,15 @@ class DeadlineScheduler:
         log.info("deadline scheduler started with %s pending deadlines", count)
 
     def stop(self) -> None:
+        """Stop firing, after the jobs already running have finished.
+
+        APScheduler 3's `shutdown(wait=True)` holds its job store lock while it waits
+        for running jobs, and a running resync or firing adds and removes jobs, which
+        takes that lock: the two would wait for each other for ever. So running jobs are
+        told first, under a lock of our own, to leave the job store alone; their rows stay
+        pending and the next start schedules them again."""
+        with self._jobs_lock:
+            self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 
@@ -117,22 +132,26 @@ class DeadlineScheduler:
 
     def _schedule(self, deadline_id: int, due_at: datetime) -> None:
         run_at = max(due_at, utcnow())
-        self.scheduler.add_job(
-            self._fire,
-            "date",
-            run_date=run_at,
-            args=[deadline_id],
-            id=job_id(deadline_id),
-            replace_existing=True,
-        )
+        with self._jobs_lock:
+            if self._stopping:
+                return
+            self.scheduler.add_job(
+                self._fire,
+                "date",
+                run_date=run_at,
+                args=[deadline_id],
+                id=job_id(deadline_id),
+                replace_existing=True,
+            )
         with self._lock:
             self._scheduled[deadline_id] = due_at
 
     def _unschedule(self, deadline_id: int) -> None:
         with self._lock:
             self._scheduled.pop(deadline_id, None)
-        with contextlib.suppress(JobLookupError):  # it may have run already
-            self.scheduler.remove_job(job_id(deadline_id))
+        with self._jobs_lock, contextlib.suppress(JobLookupError):  # it may have run already
+            if not self._stopping:
+                self.scheduler.remove_job(job_id(deadline_id))
 
     def _fire(self, deadline_id: int) -> None:
         try:

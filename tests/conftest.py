@@ -1,12 +1,18 @@
 """Shared fixtures: a real database (SQLite, or PostgreSQL when CI provides one).
 
 Set STEWARD_TEST_DATABASE_URL to a PostgreSQL URL to run the same tests there;
-each test then starts from empty tables with sequences reset.
+each test then starts from empty tables with sequences reset. That pass leaves out
+the tests that cannot reach the test database (no `database_url` among their
+fixtures, directly or through `settings`, `db`, `stack`...): they would repeat the
+SQLite pass exactly. STEWARD_TEST_EVERYTHING=1 runs them too. On SQLite each test
+gets a database file of its own, copied from one migrated once per session (running
+every migration takes about a second, and most tests want a database).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,10 +56,24 @@ def postgres_db() -> Iterator[Database | None]:
     db.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest migration, closed, for tests to copy."""
+    path = tmp_path_factory.mktemp("template") / "steward.db"
+    template = Database(f"sqlite:///{path}")
+    template.upgrade()
+    template.dispose()  # the last connection closed: the WAL is folded into the file
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_db: Database | None) -> str:
+def database_url(
+    tmp_path: Path, postgres_db: Database | None, request: pytest.FixtureRequest
+) -> str:
     if postgres_db is None:
-        return f"sqlite:///{tmp_path / 'steward.db'}"
+        path = tmp_path / "steward.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
     with postgres_db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -94,3 +114,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def long_mode(request: pytest.FixtureRequest) -> bool:
     """Whether fault tests run their deep variant; CI runs the bounded one."""
     return bool(request.config.getoption("--long")) or os.environ.get("STEWARD_LONG_TESTS") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, deselect the tests that never reach the test database.
+
+    A test reaches it only through the `database_url` fixture (every database fixture
+    builds on it), so a test without it in its fixture closure runs the same on both
+    passes, on SQLite files of its own or on no database at all."""
+    if not POSTGRES_URL or os.environ.get("STEWARD_TEST_EVERYTHING") == "1":
+        return
+    keep: list[pytest.Item] = []
+    leave: list[pytest.Item] = []
+    for item in items:
+        (keep if "database_url" in getattr(item, "fixturenames", ()) else leave).append(item)
+    if leave:
+        config.hook.pytest_deselected(items=leave)
+        items[:] = keep

@@ -49,10 +49,11 @@ def register(app: App, ctx: SlackContext) -> None:
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
-            return
+        user = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
+            return  # another tab, or an event that names nobody: no Home to draw
         with ctx.db.session() as session:
-            notify.refresh_home(session, event["user"])
+            notify.refresh_home(session, user)
 
 
 def _dedupe(event: dict[str, Any]) -> str:

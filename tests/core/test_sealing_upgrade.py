@@ -46,12 +46,16 @@ ROWS = [
 
 @pytest.fixture
 def old_database(database_url: str) -> Iterator[Database]:
-    """A database at the last plaintext revision, holding one case."""
+    """A database at the last plaintext revision, holding one case. The test database
+    comes at the newest revision: it is emptied first (on SQLite, a new file)."""
     database = Database(database_url)
     with database.engine.begin() as conn:
         if database.dialect == "postgresql":
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
+    if database.dialect == "sqlite":
+        database.dispose()
+        Path(database.engine.url.database or "").unlink()
     with database.engine.begin() as conn:
         config = alembic_config()
         config.attributes["connection"] = conn

@@ -5,18 +5,21 @@ error and stays open with its answers; nothing is half-written; everything sent
 again once the database is back is stored, once. Needs a PostgreSQL server the
 test may stop, so it starts a throwaway one (`.ci/postgres.sh`) on a free port.
 
-`/readyz` (503 while the database is down) is not checked here yet: this branch
-has no `/readyz` endpoint.
+`/readyz`, on the web port and on the mail gateway's health port, answers 503
+within a couple of seconds while the database is down, naming the failed check
+and nothing personal, and 200 again once it is back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import smtplib
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
@@ -32,6 +35,7 @@ from slackapp.blocks.report_form import not_stored
 from slackapp.emulator import SlackEmulator
 from steward import runtime
 from tests.conftest import POSTGRES_URL, free_port
+from tests.ops.test_health import get
 from tests.slack.conftest import emulated, form_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,12 +122,41 @@ def counts(db: Database) -> dict[str, int]:
         }
 
 
+def readyz(base_url: str) -> tuple[int, dict[str, object], float]:
+    """`/readyz`'s status and body, and how long it took to answer."""
+    started = time.monotonic()
+    status, body = get(f"{base_url}/readyz")
+    return status, json.loads(body), time.monotonic() - started
+
+
+def assert_ready(base_urls: list[str]) -> None:
+    for base_url in base_urls:
+        status, body, _ = readyz(base_url)
+        assert (status, body["ready"], body["database"]) == (200, True, "ok"), body
+
+
+def assert_not_ready_for_the_database(base_urls: list[str]) -> None:
+    """503 within a couple of seconds, naming the check, with nothing personal in it."""
+    for base_url in base_urls:
+        status, body, took = readyz(base_url)
+        assert status == 503, body
+        assert body == {
+            "ready": False,
+            "failed": "database",
+            "reason": "database unreachable (OperationalError)",
+        }
+        assert took < 3, f"/readyz took {took:.1f} s with the database down"
+
+
 def test_with_the_database_down_nothing_is_lost_or_half_written(
     postgres: Postgres, settings: Settings, emulator: SlackEmulator
 ) -> None:
     db = Database(postgres.url)
     db.upgrade()
-    full = emulated(replace(settings, database_url=postgres.url, smtp_port=free_port()), emulator)
+    local = replace(
+        settings, database_url=postgres.url, smtp_port=free_port(), mail_health_port=free_port()
+    )
+    full = emulated(local, emulator)
     slack = runtime.build_slack(db, full)
     assert slack is not None
     web = runtime.build_web_server(slack)
@@ -132,18 +165,27 @@ def test_with_the_database_down_nothing_is_lost_or_half_written(
     submissions = runtime.build_submission_processor(slack)
     gateway = runtime.build_mail_server(db, full)
     gateway.start()
+    # What `steward mail` serves on STEWARD_MAIL_HEALTH_PORT.
+    mail_health = runtime.build_health_server(
+        runtime.build_health(db, full), full, full.mail_health_port
+    )
+    mail_health.start()
+    probes = [web.base_url, mail_health.base_url]
     try:
         assert send(full.smtp_port, 1) == 250
         view_id = emulator.global_shortcut("U_ALEX", "report_concern")["views"][0]["id"]
         before = counts(db)
+        assert_ready(probes)  # the pool now holds connections that are about to die
 
         postgres.stop()
         assert send(full.smtp_port, 2) == 451
         refused = emulator.submit("U_ALEX", view_id, form_values())
         assert refused["errors"] == not_stored()
         assert not refused["view_closed"]  # the answers are still in the form
+        assert_not_ready_for_the_database(probes)
 
         postgres.start()
+        assert_ready(probes)
         assert counts(db) == before  # nothing half-written while it was down
         assert send(full.smtp_port, 2) == 250
         accepted = emulator.submit("U_ALEX", view_id, form_values())
@@ -155,6 +197,7 @@ def test_with_the_database_down_nothing_is_lost_or_half_written(
         assert send(full.smtp_port, 2) == 250  # a resend of a stored message: once only
         assert counts(db)["inbound_messages"] == 2
     finally:
+        mail_health.stop()
         gateway.stop()
         web.stop()
         submissions.stop()

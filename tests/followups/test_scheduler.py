@@ -5,6 +5,7 @@ No scheduler is mocked: windows are seconds long and the tests wait for them.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from apscheduler.schedulers.base import STATE_STOPPED
 
 from core import cases as case_service
 from core import followups
@@ -241,3 +243,30 @@ def test_activity_pushes_the_stale_reminder_back(db: Database, quiet: Settings) 
     time.sleep((stale.due_at - utcnow()).total_seconds() + 0.05)
     assert followups.fire_due(db, short) == [stale.id]
     assert len(reminders(db, case_id, DeadlineKind.STALE)) == 1
+
+
+def test_stopping_while_a_resync_adds_a_job_does_not_hang(db: Database, quiet: Settings) -> None:
+    """A resync that finds a new row while the scheduler is being stopped. APScheduler
+    holds its job store lock while `shutdown(wait=True)` waits for running jobs, and adding
+    the new row's job needs that lock: without care, stop and the job wait for each other
+    for ever (seen as a test hanging in `scheduler.stop()` on a loaded machine)."""
+    scheduler = DeadlineScheduler(db, quiet, resync_seconds=1000)
+    scheduler.start()
+    running, finished = threading.Event(), threading.Event()
+
+    def resync_during_stop() -> None:
+        running.set()
+        wait_until(lambda: scheduler.scheduler.state == STATE_STOPPED, timeout=30)
+        time.sleep(0.1)  # nothing to wait on: stop is inside APScheduler's shutdown by now
+        open_case(db, quiet)  # a row added by another process meanwhile
+        scheduler.sync()
+        finished.set()
+
+    scheduler.scheduler.add_job(resync_during_stop)
+    assert running.wait(30)
+    stopping = threading.Thread(target=scheduler.stop, daemon=True)
+    stopping.start()
+    stopping.join(timeout=30)
+    assert not stopping.is_alive(), "stop() and a running resync wait for each other"
+    assert finished.is_set()
+    assert scheduler.scheduler.get_jobs() == []  # the new row is picked up at the next start

@@ -24,13 +24,18 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy import select
 
+from core.models import OutboxItem
 from core.policy.record import code_in_force
+from slackapp.app import build_app
 from slackapp.blocks import case_view, report_form, steward_forms
 from slackapp.blocks import decision_forms as forms
 from slackapp.emulator import signing
 from tests.hostile.conftest import LogWatch, examples, watching_logs
-from tests.slack.conftest import Stack
+from tests.slack.conftest import Stack, eventually
 
 USERS = ["U_STEW1", "U_STEW2", "U_ALEX", "U_BLAIR"]
 
@@ -207,6 +212,7 @@ def opened(stack: Stack) -> dict[str, Any]:
         forms.DECISION_CALLBACK: forms.decision_modal(1, "COC-1", code, "hint"),
         forms.APPEAL_DECISION_CALLBACK: forms.appeal_decision_modal(1, "COC-1", code),
         forms.LATE_APPEAL_CALLBACK: forms.late_appeal_modal(1, "COC-1"),
+        forms.KEEP_LONGER_CALLBACK: forms.keep_longer_modal(1, "COC-1"),
         forms.APPEAL_CALLBACK: forms.appeal_modal(1, "COC-1"),
         steward_forms.REPLY_CALLBACK: steward_forms.reply_modal(1, "COC-1", "by email", False),
         steward_forms.ASK_CALLBACK: steward_forms.ask_modal(1, "COC-1", "by email"),
@@ -253,6 +259,7 @@ ACTIONS = [
     "case_decide",
     "case_decide_appeal",
     "case_accept_late_appeal",
+    "case_keep_longer",
     "deadline_snooze_1",
     "deadline_snooze_3",
     "deadline_snooze_7",
@@ -357,13 +364,19 @@ def any_files() -> st.SearchStrategy[Any]:
     return st.none() | st.lists(file_object | any_json(), max_size=3)
 
 
+# Shortcut callback_id -> the payload type Slack sends for it.
+SHORTCUTS = {"report_concern": "shortcut", "report_message": "message_action"}
+EVENTS = ["message", "app_home_opened"]
+
+
 @examples(40)
 @given(data=st.data())
 def test_shortcuts_and_messages_answer_cleanly(
     stack: Stack, opened: dict[str, Any], logs: LogWatch, data: st.DataObject
 ) -> None:
-    """*Report this message* on a random message, and messages (in a reporter's DM and in
-    a case thread) with random text, subtypes and files."""
+    """The shortcuts (*Report this message* on a random message), messages (in a reporter's
+    DM and in a case thread) with random text, subtypes and files, and App Home opened
+    with random fields."""
     user = data.draw(st.sampled_from(USERS), label="user")
     message = {
         "type": "message",
@@ -374,18 +387,32 @@ def test_shortcuts_and_messages_answer_cleanly(
         "subtype": data.draw(st.none() | st.sampled_from(["file_share", "thread_broadcast"])),
     }
     message = {k: v for k, v in message.items() if v is not None}
-    if data.draw(st.booleans(), label="shortcut"):
+    kind = data.draw(st.sampled_from(["shortcut", *EVENTS]), label="kind")
+    if kind == "shortcut":
+        callback_id = data.draw(st.sampled_from(sorted(SHORTCUTS)), label="callback_id")
         payload = {
-            "type": "message_action",
-            **common(stack, user, "message_action"),
-            "callback_id": "report_message",
+            "type": SHORTCUTS[callback_id],
+            **common(stack, user, SHORTCUTS[callback_id]),
+            "callback_id": callback_id,
             "action_ts": "1.0",
-            "message_ts": message.get("ts", "1.0"),
-            "channel": {"id": data.draw(st.sampled_from(["C_GENERAL", "G_STAFF", "D1"]))},
-            "message": message,
-            "response_url": "http://127.0.0.1:9/unused",
         }
+        if SHORTCUTS[callback_id] == "message_action":
+            payload |= {
+                "message_ts": message.get("ts", "1.0"),
+                "channel": {"id": data.draw(st.sampled_from(["C_GENERAL", "G_STAFF", "D1"]))},
+                "message": message,
+                "response_url": "http://127.0.0.1:9/unused",
+            }
         status, text = signed_post(stack, payload)
+    elif kind == "app_home_opened":
+        event = {
+            "type": "app_home_opened",
+            "user": data.draw(st.none() | st.sampled_from(USERS) | any_string()),
+            "channel": data.draw(st.sampled_from(["D_HOME"]) | any_string()),
+            "tab": data.draw(st.sampled_from(["home", "messages"]) | any_string()),
+            "event_ts": "1.0",
+        }
+        status, text = signed_event(stack, {k: v for k, v in event.items() if v is not None})
     else:
         where = data.draw(st.sampled_from(["dm", "thread"]), label="where")
         event = {**message, "user": user}
@@ -398,3 +425,73 @@ def test_shortcuts_and_messages_answer_cleanly(
         status, text = signed_event(stack, event)
     assert status == 200, (status, text[:500])
     settle_and_check(logs, pause=0.1)
+
+
+def test_app_home_opened_naming_nobody_is_ignored(stack: Stack, logs: LogWatch) -> None:
+    """Found by the fuzzing above: an `app_home_opened` without a user crashed the listener."""
+    for user in ({}, {"user": None}, {"user": ""}, {"user": ["U_ALEX"]}):
+        event = {"type": "app_home_opened", "tab": "home", "channel": "D1", **user}
+        assert signed_event(stack, event) == (200, "")
+    event = {"type": "app_home_opened", "tab": "home", "channel": "D1", "user": "U_ALEX"}
+    assert signed_event(stack, event) == (200, "")
+    eventually(lambda: homes_queued(stack))  # the one that names someone is drawn
+    settle_and_check(logs)
+    assert homes_queued(stack) == [{"user": "U_ALEX"}]
+
+
+def homes_queued(stack: Stack) -> list[dict[str, Any]]:
+    with stack.db.session() as session:
+        query = select(OutboxItem.payload).where(OutboxItem.kind == "home")
+        return list(session.scalars(query))
+
+
+def fuzzed_payloads(views: dict[str, Any]) -> list[dict[str, Any]]:
+    """One payload of each kind the tests above send, per callback_id, action_id and
+    event type in their lists."""
+    origin = {"user": {"id": "U_ALEX"}, "team": {"id": "T_STEWARD"}, "trigger_id": "1"}
+    found: list[dict[str, Any]] = []
+    for callback_id in views:
+        view = {"id": "V1", "type": "modal", "callback_id": callback_id, "state": {"values": {}}}
+        found.append({"type": "view_submission", **origin, "view": view})
+    for action_id in ACTIONS:
+        action = {"type": "button", "action_id": action_id, "block_id": "b"}
+        found.append({"type": "block_actions", **origin, "actions": [action]})
+    for callback_id, kind in SHORTCUTS.items():
+        found.append({"type": kind, **origin, "callback_id": callback_id})
+    for event_type in EVENTS:
+        event = {"type": event_type, "user": "U_ALEX", "channel": "D1", "ts": "1.0"}
+        found.append({"type": "event_callback", "team_id": "T_STEWARD", "event": event})
+    return found
+
+
+def registered_as(listener: Any) -> str:
+    """What a Bolt listener was registered for (the callback_id, action_id or event type
+    its matcher closes over), to name it in a failure."""
+    found = []
+    for matcher in listener.matchers:
+        cells = getattr(getattr(matcher, "func", None), "__closure__", None) or ()
+        for cell in cells:
+            value = cell.cell_contents
+            if isinstance(value, str | re.Pattern | dict):
+                found.append(getattr(value, "pattern", value))
+    name = getattr(listener.ack_function, "__name__", "?")
+    return f"{name} ({', '.join(map(str, found)) or 'unknown'})"
+
+
+def test_every_listener_the_app_registers_is_fuzzed(stack: Stack, opened: dict[str, Any]) -> None:
+    """A handler added to the Bolt app without being added to the lists above fails here:
+    each listener the app has registered (every view callback_id, block action_id,
+    shortcut and event) must match one of the payloads the fuzz tests send."""
+    app = build_app(stack.slack)
+    probes = [
+        BoltRequest(body=payload, mode="socket_mode")
+        for payload in fuzzed_payloads(opened["views"])
+    ]
+    listeners = list(app._listeners)  # Bolt keeps no public list of its listeners
+    assert len(listeners) >= len(ACTIONS) // 2  # the introspection still sees them
+    unfuzzed = [
+        registered_as(listener)
+        for listener in listeners
+        if not any(listener.matches(req=probe, resp=BoltResponse(status=200)) for probe in probes)
+    ]
+    assert unfuzzed == [], f"registered on the Bolt app but not fuzzed: {unfuzzed}"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -128,7 +131,7 @@ def test_readiness_fails_on_a_stuck_outbox_a_missing_schema_and_no_database(
         session.flush()
         stuck.created_at = utcnow() - timedelta(hours=2)
     ready, body = Health(db, max_outbox_age=3600).readiness()
-    assert not ready
+    assert not ready and body["failed"] == "outbox"
     assert body["reason"].startswith("the oldest outbox row has waited 72")
     assert body["reason"].endswith("s (limit 3600 s): check Slack and the mail relay")
     assert Health(db, max_outbox_age=0).readiness()[0] is True  # 0: no limit
@@ -136,15 +139,44 @@ def test_readiness_fails_on_a_stuck_outbox_a_missing_schema_and_no_database(
     empty = Database(f"sqlite:///{tmp_path / 'empty.db'}")
     assert Health(empty, 3600).readiness() == (
         False,
-        {"ready": False, "reason": "no schema: run `steward db upgrade`"},
+        {"ready": False, "failed": "schema", "reason": "no schema: run `steward db upgrade`"},
     )
     gone = Database("postgresql://steward@127.0.0.1:1/nowhere")
     assert Health(gone, 3600).readiness() == (
         False,
-        {"ready": False, "reason": "database unreachable (OperationalError)"},
+        {"ready": False, "failed": "database", "reason": "database unreachable (OperationalError)"},
     )
     status, text = get_wsgi(Health(gone, 3600), "/metrics")
     assert status == "200 OK" and "steward_reports_total" in text  # counters still served
+
+
+def test_readiness_answers_promptly_when_the_database_hangs() -> None:
+    """A server that takes the connection and never answers: `/readyz` says so within its
+    timeout instead of hanging the probe, and a second probe does not start a second
+    hung check."""
+
+    def checks() -> int:
+        return sum(t.name == "steward-readiness" for t in threading.enumerate())
+
+    before = checks()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        health = Health(Database(f"postgresql://steward@127.0.0.1:{port}/steward"), 3600)
+        health.timeout = 0.5
+        for _ in range(2):
+            started = time.monotonic()
+            assert health.readiness() == (
+                False,
+                {
+                    "ready": False,
+                    "failed": "database",
+                    "reason": "database did not answer within 0.5 s",
+                },
+            )
+            assert time.monotonic() - started < 3
+        assert checks() == before + 1  # the first check, still waiting; none started after it
 
 
 def get_wsgi(health: Health, path: str) -> tuple[str, str]:
