@@ -112,6 +112,8 @@ def run(requests: int, concurrency: int) -> dict:
             steward_ms = fire(
                 url, secret, [submission(n, run_id) for n in range(requests)], concurrency
             )
+            # Cases are opened from the journal after the ack: wait for them, not the acks.
+            wait_for_cases(env["STEWARD_DATABASE_URL"], requests + 20)
         finally:
             stop(steward)
         cases = count_cases(env["STEWARD_DATABASE_URL"])
