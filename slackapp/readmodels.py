@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from core import checklist
 from core.actions import contact_route
@@ -321,6 +321,18 @@ def open_cases(
     ]
 
 
+HOME_COLUMNS = (
+    Case.id,
+    Case.code_name,
+    Case.status,
+    Case.created_at,
+    Case.claimed_by,
+    Case.category,
+    Case.flags,
+    Case.conduct_version,
+)
+
+
 def _oldest_open(session: Session, after: int, limit: int) -> list[Case]:
     """The `limit` oldest open cases numbered above `after`. One short range of the
     (status, id) index per open status, rather than one sort of every open case."""
@@ -335,13 +347,21 @@ def _oldest_open(session: Session, after: int, limit: int) -> list[Case]:
     wanted = sorted(ids)[:limit]
     if not wanted:
         return []
-    # The who-may-see rule reads each case's parties: load them for the page at once.
+    # Only what App Home shows and what the who-may-see rule reads (the flags, and each
+    # party's person's Slack id, loaded for the page at once): of the sealed values, only
+    # those Slack ids are opened.
     return list(
         session.scalars(
             select(Case)
             .where(Case.id.in_(wanted))
             .order_by(Case.id)
-            .options(selectinload(Case.parties))
+            .options(
+                load_only(*HOME_COLUMNS),
+                selectinload(Case.parties)
+                .load_only(Party.case_id, Party.person_id)
+                .joinedload(Party.person)
+                .load_only(Person.slack_user_id),
+            )
         )
     )
 
