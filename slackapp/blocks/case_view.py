@@ -94,9 +94,11 @@ PIECE_BYTES = 6000
 # Where a part may end early so as not to cut a word, a UTF-8 character or a mention.
 PIECE_SLACK = PIECE_BYTES // 10 + 64
 # What one byte of stored text can grow to on the wire: `&` escapes to `&amp;`, and a
-# control character to a six-byte JSON escape.
+# control character to a six-byte JSON escape. One character, counted as such (titles,
+# the extra line), can take twelve: a character outside the BMP is two JSON escapes.
 ESCAPED_CHARS_PER_BYTE = 5
 JSON_BYTES_PER_BYTE = 6
+JSON_BYTES_PER_CHAR = 12
 TITLE_LIMIT = 300
 EXTRA_LIMIT = 2000
 # What the labels of an entry's extra line add to the data they come from (`_entry_extra`).
@@ -142,13 +144,14 @@ def _piece_cost(size: EntrySize, part: int) -> tuple[int, int]:
         wire += _DIVIDER_BYTES
         if size.extra_chars:
             blocks += 1
-            extra = min(EXTRA_LIMIT, size.extra_chars * ESCAPED_CHARS_PER_BYTE)
-            wire += _CONTEXT_BYTES + extra * JSON_BYTES_PER_BYTE
+            # `clip` keeps it to EXTRA_LIMIT characters once escaped.
+            extra = min(EXTRA_LIMIT, size.extra_chars)
+            wire += _CONTEXT_BYTES + extra * JSON_BYTES_PER_CHAR
     return blocks, wire
 
 
 _CONTEXT_BYTES = json_size(context(""))
-_TITLE_BYTES = _CONTEXT_BYTES + TITLE_LIMIT * JSON_BYTES_PER_BYTE
+_TITLE_BYTES = _CONTEXT_BYTES + TITLE_LIMIT * JSON_BYTES_PER_CHAR
 _SECTION_BYTES = json_size(section("_(empty)_"))
 _DIVIDER_BYTES = json_size(divider())
 

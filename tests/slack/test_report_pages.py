@@ -9,17 +9,32 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from core.cases import add_entry, get_case, reporter_of
 from core.models import AuditEvent
 from slackapp.blocks import case_view
-from slackapp.blocks.case_view import NEXT_PAGE, PIECE_BYTES, PREVIOUS_PAGE
+from slackapp.blocks.case_view import (
+    NEXT_PAGE,
+    PIECE_BYTES,
+    PREVIOUS_PAGE,
+    CaseReport,
+    EntryLine,
+    EntrySize,
+    PersonLine,
+)
 from slackapp.blocks.common import VIEW_BYTES_LIMIT, escape
 from slackapp.readmodels import case_report
 from tests.slack.conftest import Stack, eventually
-from tests.slack.test_block_kit_limits import buttons_of, long_message, root_of, shown
+from tests.slack.test_block_kit_limits import (
+    assert_view_fits,
+    buttons_of,
+    long_message,
+    root_of,
+    shown,
+)
 
 FOLLOW_UPS = 150
 LONG_AT = 70  # the follow-up replaced by one far longer than a page holds
@@ -167,3 +182,34 @@ def test_a_page_opens_only_the_entries_it_shows(stack: Stack) -> None:
     opened = [e.text[:20] for e in report.entries if e.text.startswith("Follow-up")]
     shown_text = json.dumps(view)
     assert opened and opened == re.findall(r"Follow-up number \d{3}", shown_text)
+
+
+def test_pages_of_the_costliest_entries_still_fit() -> None:
+    """Names of emoji, text that escaping makes longest (`&`, control characters, emoji)
+    and long extra lines: planned from sizes alone, every page still fits."""
+    worst = ["&" * 7000, "\x01" * 7000, "😀" * 1800, "&\x01é😀<>" * 900, "a"]
+    entries = [
+        EntryLine("reporter_message", "😀" * 400, "today", text, ["😀&" * 1500])
+        for text in worst * 8
+    ]
+    sizes = [EntrySize(len(e.text.encode()), len(" · ".join(e.extra))) for e in entries]
+    report = CaseReport(
+        case_id=1,
+        ref="COC-1",
+        code_name="amber-heron",
+        status="investigating",
+        category="harassment",
+        facts=["&" * 5000],
+        people=[PersonLine("reported", "😀" * 300)],
+        snapshot=None,
+        entries=entries,
+        attachments=[f"evidence-{n}.png (2 MB)" for n in range(50)],
+    )
+    count = len(case_view.report_plan(report))
+    assert count > 2
+    for page in range(count):
+        paged = replace(report, sizes=sizes, plan=None)
+        _, numbers = case_view.entries_on_page(paged, page)
+        paged.entries = [entries[n] for n in numbers]
+        assert_view_fits(case_view.report_modal(paged, page))
+        assert_view_fits(case_view.report_modal(report, page))
