@@ -40,6 +40,9 @@ NONCE_BYTES = 12
 KEY_ID_BYTES = 4
 VERSION = b"\x01"
 HEADER_BYTES = len(VERSION) + KEY_ID_BYTES + NONCE_BYTES
+TAG_BYTES = 16  # AES-GCM's authentication tag
+# A sealed value is this much longer than its plaintext, whatever the plaintext.
+SEAL_OVERHEAD = HEADER_BYTES + TAG_BYTES
 KEY_SETTING = "STEWARD_ENCRYPTION_KEY"
 KEY_FORMAT = f"{KEY_SETTING} must be base64url keys of {KEY_BYTES} bytes, comma-separated"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 bytes, unpadded

@@ -92,8 +92,12 @@ class Case(Base):
 
     @property
     def ref(self) -> str:
-        """The reference people quote: `COC-<n>`, sequential by opening order."""
-        return f"COC-{self.id}"
+        return case_ref(self.id)
+
+
+def case_ref(number: int) -> str:
+    """The reference people quote: `COC-<n>`, sequential by opening order."""
+    return f"COC-{number}"
 
 
 class Person(Base):

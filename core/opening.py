@@ -44,6 +44,9 @@ _INSERT_DEADLINES = insert(Deadline)
 _INSERT_AUDIT = insert(AuditEvent)
 _INSERT_OUTBOX = insert(OutboxItem)
 _TAKEN_NAMES = select(Case.code_name).where(Case.code_name.in_(bindparam("names", expanding=True)))
+_TAKEN_PERSON_NAMES = select(Person.code_name).where(
+    Person.code_name.in_(bindparam("names", expanding=True))
+)
 _PEOPLE_BY_EMAIL = (
     select(Person.id, Person.email_hash, Person.display_name)
     .where(Person.email_hash.in_(bindparam("hashes", expanding=True)))
@@ -157,13 +160,21 @@ def _insert_ids(conn: Connection, statement: Any, rows: list[dict[str, Any]]) ->
     return list(conn.execute(statement, rows).scalars())
 
 
-def _free_code_names(conn: Connection, count: int) -> list[str]:
-    """Code names not yet taken, checked for the whole group with one query per round."""
+def _free_code_names(conn: Connection, count: int, people: bool = False) -> list[str]:
+    """Code names not yet taken, checked for the whole group with one query per round:
+    cases' names, or people's (which always carry a number, and are drawn by the
+    thousand in a large import, where unchecked draws collide)."""
     names: list[str] = []
     for attempt in range(CODE_NAME_ATTEMPTS):
         wanted = count - len(names)
-        candidates = list(dict.fromkeys(new_code_name(suffix=attempt >= 6) for _ in range(wanted)))
-        taken = set(conn.scalars(_TAKEN_NAMES, {"names": candidates}))
+        candidates = list(
+            dict.fromkeys(
+                new_person_code_name() if people else new_code_name(suffix=attempt >= 6)
+                for _ in range(wanted)
+            )
+        )
+        query = _TAKEN_PERSON_NAMES if people else _TAKEN_NAMES
+        taken = set(conn.scalars(query, {"names": candidates}))
         names += [n for n in candidates if n not in taken and n not in names][:wanted]
         if len(names) == count:
             return names
@@ -190,15 +201,16 @@ def _people(conn: Connection, contacts: list[Contact], now: datetime) -> list[in
         if contact.email not in known:
             first.setdefault(contact.email, contact)
     if first:
+        names = _free_code_names(conn, len(first), people=True)
         rows = [
             {
                 "email": c.email,
                 "slack_user_id": None,
                 "display_name": c.display_name,
-                "code_name": new_person_code_name(),
+                "code_name": name,
                 "created_at": now,
             }
-            for c in first.values()
+            for c, name in zip(first.values(), names, strict=True)
         ]
         for email, person_id in zip(first, _insert_ids(conn, _INSERT_PEOPLE, rows), strict=True):
             known[email] = (person_id, None)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import LargeBinary, String, TypeDecorator, event
+from sqlalchemy import LargeBinary, String, TypeDecorator, event, func, type_coerce
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement, operators
+from sqlalchemy.sql import ClauseElement, ColumnElement, operators
 
 from core import crypto
 
@@ -91,6 +91,13 @@ class SealedJSON(SealedBytes):
 
     def decode(self, data: bytes) -> Any:
         return json.loads(data)
+
+
+def plaintext_size(column: Any) -> ColumnElement[int]:
+    """The size in bytes of a sealed column's plaintext (UTF-8 for text), read from the
+    stored length in SQL: a reader can plan around large values without opening them.
+    NULL stays NULL."""
+    return func.length(type_coerce(column, LargeBinary())) - crypto.SEAL_OVERHEAD
 
 
 class LookupHash(TypeDecorator[str]):

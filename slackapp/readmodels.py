@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, bindparam, func, or_, select, union_all
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from core import checklist
 from core.actions import contact_route
@@ -31,9 +32,11 @@ from core.models import (
 )
 from core.patterns import earlier_cases
 from core.policy.record import case_code
+from core.sealed import plaintext_size
 from core.settings import Settings
 from core.status import OPEN_STATUSES, Status
-from slackapp.blocks.case_view import CaseReport, EntryLine, PersonLine
+from slackapp.blocks import case_view
+from slackapp.blocks.case_view import CaseReport, EntryLine, EntrySize, PersonLine
 from slackapp.blocks.home import DeskLine, HomeCase, StewardDesk
 from slackapp.blocks.thread import RootFacts, StepLine
 from slackapp.files import size_text
@@ -103,50 +106,27 @@ def person_name(party: Party | None) -> str:
 
 
 def case_report(
-    session: Session, case: Case, settings: Settings, viewer: str | None = None
+    session: Session, case: Case, settings: Settings, viewer: str | None = None, page: int = 0
 ) -> CaseReport:
-    """The report as `viewer` may read it: with the earlier cases they are allowed to see."""
-    report = next((e for e in case.entries if e.kind == "report"), None)
-    facts = []
-    if report is not None:
-        data = report.data or {}
-        if data.get("when"):
-            facts.append(f"When: {data['when']}")
-        if data.get("where"):
-            facts.append(f"Where: {data['where']}")
-        if data.get("ongoing"):
-            facts.append("It is still going on.")
-        if data.get("immediate_danger"):
-            facts.append("The reporter says someone may be in immediate danger.")
-        if data.get("people_text"):
-            facts.append(f"Others named by the reporter: {data['people_text']}")
-        for answer in data.get("questions") or []:
-            facts.append(f"{answer.get('label')}: {answer.get('answer')}")
-        if data.get("subject"):
-            facts.append(f"Subject: {data['subject']}")
+    """Page `page` of the report as `viewer` may read it, with the earlier cases they are
+    allowed to see. Only the entries that page shows are opened: the pages are planned
+    from the stored sizes of the others (`case_view.report_plan`), so a page of a case
+    with a thousand entries costs about what a page of a short case does."""
+    report = _report_entry(session, case)
+    facts = _report_facts(report.data or {} if report is not None else {})
     if conflicts(case):
         facts.append("Conflicts: " + ", ".join(_conflict_line(c) for c in conflicts(case)))
-    people = [PersonLine(p.role, _plain_name(p)) for p in case.parties]
     snapshot = session.scalars(
         select(MessageSnapshot).where(MessageSnapshot.case_id == case.id).limit(1)
     ).first()
-    entries = [
-        EntryLine(
-            kind=e.kind,
-            who=person_name(e.party) if e.party else (e.author or "Steward"),
-            when=human(e.created_at),
-            text=e.text or e.full_text or "",
-            extra=_entry_extra(e.data or {}),
-        )
-        for e in case.entries
-    ]
     attachments = [
         f"{a.filename} ({a.content_type}, {size_text(a.size)}, SHA-256 {a.sha256[:16]}…)"
         for a in session.scalars(
             select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
         )
     ]
-    return CaseReport(
+    ids, sizes = _entry_sizes(session, case.id)
+    shown = CaseReport(
         case_id=case.id,
         ref=case.ref,
         code_name=case.code_name,
@@ -154,11 +134,116 @@ def case_report(
         category=case.category,
         category_label=case_code(session, settings, case).category_label(case.category),
         facts=facts,
-        people=people,
+        people=[PersonLine(p.role, _plain_name(p)) for p in case.parties],
         snapshot=dict(snapshot.data) if snapshot else None,
-        entries=entries,
+        entries=[],
         attachments=attachments,
         earlier=[e.line() for e in earlier_cases(session, case, viewer)],
+        sizes=sizes,
+    )
+    _, numbers = case_view.entries_on_page(shown, page)
+    shown.entries = _entry_lines(session, case, [ids[n] for n in numbers])
+    return shown
+
+
+def _report_entry(session: Session, case: Case) -> Entry | None:
+    """The case's first report entry (its facts head the modal), without the others."""
+    return session.scalars(
+        select(Entry).where(Entry.case_id == case.id, Entry.kind == "report").order_by(Entry.id)
+    ).first()
+
+
+def _report_facts(data: dict) -> list[str]:
+    facts = []
+    if data.get("when"):
+        facts.append(f"When: {data['when']}")
+    if data.get("where"):
+        facts.append(f"Where: {data['where']}")
+    if data.get("ongoing"):
+        facts.append("It is still going on.")
+    if data.get("immediate_danger"):
+        facts.append("The reporter says someone may be in immediate danger.")
+    if data.get("people_text"):
+        facts.append(f"Others named by the reporter: {data['people_text']}")
+    for answer in data.get("questions") or []:
+        facts.append(f"{answer.get('label')}: {answer.get('answer')}")
+    if data.get("subject"):
+        facts.append(f"Subject: {data['subject']}")
+    return facts
+
+
+def _sizes_query() -> Select[tuple[int, int, int | None]]:
+    text, full = plaintext_size(Entry.text), plaintext_size(Entry.full_text)
+    return (
+        select(
+            Entry.id,
+            # Shown is `text`, or `full_text` where `text` is empty (`_entry_line`).
+            sql_case((text > 0, text), else_=func.coalesce(full, 0)),
+            plaintext_size(Entry.data),
+        )
+        .where(Entry.case_id == bindparam("case_id"))
+        .order_by(Entry.id)
+    )
+
+
+# Built once: a long case's page is read often, and building the query was a tenth of it.
+ENTRY_SIZES = _sizes_query()
+
+
+def _entry_sizes(session: Session, case_id: int) -> tuple[list[int], list[EntrySize]]:
+    """Every entry's id and size, in timeline order, from stored lengths: nothing opened.
+    A plain Core query, as a long case has thousands of rows and no objects are needed."""
+    ids, sizes = [], []
+    for entry_id, shown, data in session.connection().execute(ENTRY_SIZES, {"case_id": case_id}):
+        ids.append(entry_id)
+        sizes.append(EntrySize(shown, _extra_bound(data or 0)))
+    return ids, sizes
+
+
+def _extra_bound(data_bytes: int) -> int:
+    """At most how many characters `_entry_extra` can make of data this size: each item
+    it shows comes from the data, with a label; an empty document (`{}`) shows none."""
+    return 0 if data_bytes <= 2 else 2 * data_bytes + case_view.EXTRA_LABEL_CHARS
+
+
+def _entry_lines(session: Session, case: Case, ids: list[int]) -> list[EntryLine]:
+    """These entries, opened, in the order given. Their parties are the case's, already
+    loaded for its people; of each entry only what the modal shows is read."""
+    if not ids:
+        return []
+    parties = {p.id: p for p in case.parties}
+    loaded = session.scalars(
+        select(Entry).where(Entry.id.in_(ids)).options(load_only(*SHOWN_ENTRY_COLUMNS))
+    )
+    by_id = {e.id: e for e in loaded}
+    lines = []
+    for entry in (by_id[i] for i in ids):
+        party = None
+        if entry.party_id is not None:
+            party = parties.get(entry.party_id) or session.get(Party, entry.party_id)
+        lines.append(_entry_line(entry, party))
+    return lines
+
+
+SHOWN_ENTRY_COLUMNS = (
+    Entry.id,
+    Entry.kind,
+    Entry.party_id,
+    Entry.author,
+    Entry.text,
+    Entry.full_text,
+    Entry.data,
+    Entry.created_at,
+)
+
+
+def _entry_line(e: Entry, party: Party | None) -> EntryLine:
+    return EntryLine(
+        kind=e.kind,
+        who=person_name(party) if party is not None else (e.author or "Steward"),
+        when=human(e.created_at),
+        text=e.text or e.full_text or "",
+        extra=_entry_extra(e.data or {}),
     )
 
 
@@ -263,27 +348,49 @@ def open_cases(
     ]
 
 
+HOME_COLUMNS = (
+    Case.id,
+    Case.code_name,
+    Case.status,
+    Case.created_at,
+    Case.claimed_by,
+    Case.category,
+    Case.flags,
+    Case.conduct_version,
+)
+
+
 def _oldest_open(session: Session, after: int, limit: int) -> list[Case]:
     """The `limit` oldest open cases numbered above `after`. One short range of the
-    (status, id) index per open status, rather than one sort of every open case."""
-    ids: list[int] = []
-    for status in OPEN:
-        ids += session.scalars(
-            select(Case.id)
-            .where(Case.status == status, Case.id > after)
-            .order_by(Case.id)
-            .limit(limit)
-        )
+    (status, id) index per open status, rather than one sort of every open case, all
+    in one statement (a round trip each cost more than the ranges)."""
+    ranges = [
+        select(Case.id)
+        .where(Case.status == status, Case.id > after)
+        .order_by(Case.id)
+        .limit(limit)
+        .subquery()
+        for status in OPEN
+    ]
+    ids = session.scalars(union_all(*[select(r.c.id) for r in ranges])).all()
     wanted = sorted(ids)[:limit]
     if not wanted:
         return []
-    # The who-may-see rule reads each case's parties: load them for the page at once.
+    # Only what App Home shows and what the who-may-see rule reads (the flags, and each
+    # party's person's Slack id, loaded for the page at once): of the sealed values, only
+    # those Slack ids are opened.
     return list(
         session.scalars(
             select(Case)
             .where(Case.id.in_(wanted))
             .order_by(Case.id)
-            .options(selectinload(Case.parties))
+            .options(
+                load_only(*HOME_COLUMNS),
+                selectinload(Case.parties)
+                .load_only(Party.case_id, Party.person_id)
+                .joinedload(Party.person)
+                .load_only(Person.slack_user_id),
+            )
         )
     )
 

@@ -94,7 +94,8 @@ def register(app: App, ctx: SlackContext) -> None:
             if case is None or not view_id:
                 return
             actions.record_read(session, case, user, f"report page {page}")
-            view = case_view.report_modal(case_report(session, case, ctx.settings, user), page)
+            report = case_report(session, case, ctx.settings, user, page)
+            view = case_view.report_modal(report, page)
         update_modal(client, view_id, view)
 
     @app.action("case_reply")
