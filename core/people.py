@@ -50,7 +50,7 @@ def find_or_create_person(session: Session, contact: Contact) -> Person:
             email=contact.email,
             slack_user_id=contact.slack_user_id,
             display_name=contact.display_name,
-            code_name=new_person_code_name(),
+            code_name=free_person_code_name(session),
         )
         session.add(person)
         return person
@@ -68,10 +68,32 @@ def new_person_code_name() -> str:
     return new_code_name(suffix=True)
 
 
+def free_person_code_name(session: Session, attempts: int = 20) -> str:
+    """A person's code name nobody holds yet.
+
+    Names are drawn at random from a large but finite space, and the column is unique:
+    an unchecked draw that collides would fail the whole intake at commit, so the
+    draw is checked against the record and this unit of work first.
+    """
+    pending = {obj.code_name for obj in session.new if isinstance(obj, Person)}
+    for _ in range(attempts):
+        name = new_person_code_name()
+        if name in pending:
+            continue
+        with session.no_autoflush:
+            taken = session.scalar(select(Person.id).where(Person.code_name == name).limit(1))
+        if taken is None:
+            return name
+    raise RuntimeError("could not allocate a code name")
+
+
 def code_name_of(person: Person) -> str:
     """The person's code name, given now if they were recorded before people had one."""
     if not person.code_name:
-        person.code_name = new_person_code_name()
+        session = Session.object_session(person)
+        person.code_name = (
+            free_person_code_name(session) if session is not None else new_person_code_name()
+        )
     return person.code_name
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core import opening
+from core import opening, people
 from core.cases import ReportDraft, Role, Source, open_case
 from core.db import Database
 from core.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Party, Person
@@ -153,6 +153,21 @@ def test_taken_code_names_are_drawn_again(
     with db.session() as session:
         assert sorted(session.scalars(select(Case.code_name))) == sorted(
             [taken, "free-name", "other-name"]
+        )
+
+
+def test_a_new_person_on_a_single_case_never_takes_a_code_name_already_held(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _open_alone(db, _draft(1), settings)
+    with db.session() as session:
+        taken = session.scalars(select(Person.code_name)).one()
+    names = iter([taken, taken, "brisk-heron-123"])
+    monkeypatch.setattr(people, "new_person_code_name", lambda: next(names))
+    _open_alone(db, _draft(2, email="someone-else@example.net"), settings)
+    with db.session() as session:
+        assert sorted(session.scalars(select(Person.code_name))) == sorted(
+            [taken, "brisk-heron-123"]
         )
 
 
