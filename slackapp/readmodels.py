@@ -217,7 +217,8 @@ def _entry_lines(session: Session, case: Case, ids: list[int]) -> list[EntryLine
     )
     by_id = {e.id: e for e in loaded}
     lines = []
-    for entry in (by_id[i] for i in ids):
+    # An entry expunged since its size was read is simply no longer shown.
+    for entry in (by_id[i] for i in ids if i in by_id):
         party = None
         if entry.party_id is not None:
             party = parties.get(entry.party_id) or session.get(Party, entry.party_id)
