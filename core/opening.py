@@ -14,7 +14,7 @@ is which. `tests/core/test_opening.py` holds both paths to the same record.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,9 +90,17 @@ def is_plain(draft: ReportDraft) -> bool:
 
 
 def open_plain_cases(
-    conn: Connection, drafts: Sequence[ReportDraft], settings: Settings
+    conn: Connection,
+    drafts: Sequence[ReportDraft],
+    settings: Settings,
+    more_outbox: Callable[[list[OpenedRecord]], list[dict[str, Any]]] | None = None,
 ) -> list[OpenedRecord]:
-    """Open one case per draft in the caller's transaction, in order; drafts must be plain."""
+    """Open one case per draft in the caller's transaction, in order; drafts must be plain.
+
+    `more_outbox` gives further outbox rows for the opened cases (the gateway's
+    acknowledgements); they go in the same statement as the thread roots, after them,
+    so the caller's mail costs no statement, and no round trip to the server, of its own.
+    """
     if not drafts:
         return []
     if not all(is_plain(d) for d in drafts):
@@ -146,14 +154,16 @@ def open_plain_cases(
             ]
         ),
     )
-    conn.execute(_INSERT_OUTBOX, [notify.case_root_row(c) for c in case_ids])
     ack_due = next(due for kind, due, _ in clocks if kind == DeadlineKind.ACKNOWLEDGEMENT)
-    return [
+    opened = [
         OpenedRecord(c, name, d.root_message_id, p, token, e, ack_due)
         for d, c, name, p, token, e in zip(
             drafts, case_ids, names, party_ids, tokens, entry_ids, strict=True
         )
     ]
+    roots = [notify.case_root_row(c) for c in case_ids]
+    conn.execute(_INSERT_OUTBOX, roots + (more_outbox(opened) if more_outbox else []))
+    return opened
 
 
 def _insert_ids(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> list[int]:

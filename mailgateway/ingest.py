@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, literal_column, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,17 +47,28 @@ ACK_TEMPLATE = "acknowledgement"
 
 
 _RECEIVED = select(InboundMessage.dedupe_key_hash, InboundMessage.case_id).where(
-    InboundMessage.dedupe_key_hash.in_(bindparam("hashes", expanding=True))
+    InboundMessage.dedupe_key_hash.in_(bindparam("keys", expanding=True))
 )
 _RECENT_ACKS = (
     select(OutboxItem.recipient_hash, func.count())
     .where(
         OutboxItem.kind == ACK_KIND,
-        OutboxItem.recipient_hash.in_(bindparam("hashes", expanding=True)),
+        OutboxItem.recipient_hash.in_(bindparam("recipients", expanding=True)),
         OutboxItem.created_at >= bindparam("since"),
     )
     .group_by(OutboxItem.recipient_hash)
 )
+# Both of a group's lookups in one statement, so one round trip to the server: rows of
+# (hash, number, which), `which` 0 for a message already received (number: its case)
+# and 1 for acknowledgements sent to an address (number: how many).
+_LOOKUPS = union_all(
+    _RECEIVED.add_columns(literal_column("0")), _RECENT_ACKS.add_columns(literal_column("1"))
+)
+
+
+_INSERT_REFERENCES = insert(MailReference)
+_INSERT_MESSAGES = insert(InboundMessage)
+_INSERT_ATTACHMENTS = insert(Attachment)
 
 
 @dataclass(frozen=True)
@@ -160,15 +171,37 @@ class MailIngest:
 
     def _already_received(self, session: Session, keys: list[str]) -> dict[str, int]:
         by_hash = hash_index(keys)
-        rows = session.connection().execute(_RECEIVED, {"hashes": list(by_hash)})
+        rows = session.connection().execute(_RECEIVED, {"keys": list(by_hash)})
         return {by_hash[key_hash]: case_id for key_hash, case_id in rows}
+
+    def _lookups(
+        self, session: Session, keys: list[str], addresses: list[str | None]
+    ) -> tuple[dict[str, int], Counter[str]]:
+        """Which of a group's messages were received before (with their case), and how many
+        acknowledgements each sender had in the last hour (the per-sender limit)."""
+        received = hash_index(keys)
+        recipients = hash_index(list({a for a in addresses if a}))
+        parameters = {
+            "keys": list(received),
+            "recipients": list(recipients),
+            "since": utcnow() - timedelta(hours=1),
+        }
+        earlier: dict[str, int] = {}
+        acks: Counter[str] = Counter()
+        for value_hash, number, which in session.connection().execute(_LOOKUPS, parameters):
+            if which == 0:
+                earlier[received[value_hash]] = number
+            else:
+                acks[recipients[value_hash]] += number
+        return earlier, acks
 
     def _record_group(
         self, session: Session, items: list[tuple[ParsedMail, Envelope]]
     ) -> list[IngestResult]:
         keys = [dedupe_key(parsed) for parsed, _ in items]
-        earlier = self._already_received(session, keys)
-        acks = self._recent_acks(session, [_usable_return_path(e.mail_from) for _, e in items])
+        earlier, acks = self._lookups(
+            session, keys, [_usable_return_path(e.mail_from) for _, e in items]
+        )
         results: list[IngestResult | None] = [None] * len(items)
         plain: list[_Plain] = []
         first_of: dict[str, int] = {}
@@ -246,18 +279,23 @@ class MailIngest:
             return []
         session.flush()  # cases opened one by one above must be visible to the bulk insert
         conn = session.connection()
-        opened = open_plain_cases(conn, [p.draft for p in plain], self.settings)
-        mails = [self._acknowledgement(p, record) for p, record in zip(plain, opened, strict=True)]
-        conn.execute(insert(MailReference), [reference for reference, _ in mails])
-        conn.execute(insert(OutboxItem), [item for _, item in mails])
+        references: list[dict[str, Any]] = []
+
+        def acknowledgements(opened: list[OpenedRecord]) -> list[dict[str, Any]]:
+            mails = [self._acknowledgement(p, r) for p, r in zip(plain, opened, strict=True)]
+            references.extend(reference for reference, _ in mails)
+            return [item for _, item in mails]
+
+        opened = open_plain_cases(conn, [p.draft for p in plain], self.settings, acknowledgements)
+        conn.execute(_INSERT_REFERENCES, references)
         evidence = [
             _evidence_rows(record.id, record.report_entry_id, p.parsed, p.envelope, p.key)
             for p, record in zip(plain, opened, strict=True)
         ]
-        conn.execute(insert(InboundMessage), [message for message, _ in evidence])
+        conn.execute(_INSERT_MESSAGES, [message for message, _ in evidence])
         attachments = [row for _, rows in evidence for row in rows]
         if attachments:
-            conn.execute(insert(Attachment), attachments)
+            conn.execute(_INSERT_ATTACHMENTS, attachments)
         for record in opened:
             log.info(
                 "mail recorded on %s (new case: True, automatic: no)",
@@ -442,19 +480,6 @@ class MailIngest:
         note = refused_note(parsed.refused, settings.max_attachment_bytes, settings.max_attachments)
         return "\n\nSome of the files you attached were not kept:\n" + note
 
-    def _recent_acks(self, session: Session, addresses: list[str | None]) -> Counter[str]:
-        """Acknowledgements sent to each address in the last hour (the per-sender limit)."""
-        wanted = list({a for a in addresses if a})
-        if not wanted:
-            return Counter()
-        since = utcnow() - timedelta(hours=1)
-        by_hash = hash_index(wanted)
-        rows = session.connection().execute(_RECENT_ACKS, {"hashes": list(by_hash), "since": since})
-        counts: Counter[str] = Counter()
-        for recipient_hash, count in rows:
-            counts[by_hash[recipient_hash]] += count
-        return counts
-
     def _keep_evidence(
         self,
         session: Session,
@@ -466,9 +491,9 @@ class MailIngest:
     ) -> None:
         session.flush()
         message, attachments = _evidence_rows(case.id, entry.id, parsed, envelope, key)
-        session.execute(insert(InboundMessage), [message])
+        session.execute(_INSERT_MESSAGES, [message])
         if attachments:
-            session.execute(insert(Attachment), attachments)
+            session.execute(_INSERT_ATTACHMENTS, attachments)
         if parsed.refused:
             lines = [
                 f"- {r.original_filename or 'unnamed'} ({r.content_type}, "

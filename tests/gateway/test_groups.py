@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core.db import Database
 from core.models import AuditEvent, Case, Deadline, Entry, InboundMessage, OutboxItem, Party
@@ -70,6 +70,42 @@ def test_a_group_with_a_repeat_stores_the_message_once(db: Database, settings: S
     assert repeat.case_ref == first.case_ref
     assert isinstance(other, IngestResult) and other.case_ref != first.case_ref
     assert count(db, Case) == 2 and count(db, InboundMessage) == 2
+
+
+def test_a_group_of_new_reports_sends_one_statement_per_table(
+    db: Database, settings: Settings
+) -> None:
+    """On PostgreSQL every statement is a round trip to the server, paid before the 250s:
+    the group's two lookups are one statement, its acknowledgements share the thread
+    roots' statement, and on PostgreSQL each many-row INSERT is one multi-row statement
+    (psycopg's executemany would send a statement per row)."""
+    ingest = MailIngest(db, settings)
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(statement)
+
+    deliveries = [
+        (_report(n), Envelope(f"member{n}@example.net", ["conduct@example.org"])) for n in range(4)
+    ]
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        outcomes = ingest.ingest_many(deliveries)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert all(isinstance(o, IngestResult) and o.new_case and o.acknowledged for o in outcomes)
+    lookups = [s for s in sent if s.startswith("SELECT") and "FROM inbound_messages" in s]
+    assert len(lookups) == 1 and "FROM outbox" in lookups[0]
+    rows = {"deadlines": 12, "audit_events": 24, "outbox": 8, "mail_references": 4}
+    rows["inbound_messages"] = 4
+    for table, count_of_rows in rows.items():
+        (insert,) = [s for s in sent if s.startswith(f"INSERT INTO {table} ")]
+        if db.dialect == "postgresql":
+            assert insert.count("), (") == count_of_rows - 1, table
+    with db.session() as session:
+        kinds = session.scalars(select(OutboxItem.kind).order_by(OutboxItem.id)).all()
+    assert kinds == ["case.root"] * 4 + ["acknowledgement"] * 4
 
 
 def test_one_message_that_cannot_be_stored_costs_only_its_own_answer(
