@@ -99,7 +99,7 @@ def run(requests: int, concurrency: int) -> dict:
         finally:
             stop(bare)
 
-        from core.db import Database
+        from core.infra.db import Database
 
         Database(env["STEWARD_DATABASE_URL"]).upgrade()
         port = free_port()
@@ -137,8 +137,8 @@ def wait_for_cases(url: str, expected: int, timeout: float = 120.0) -> None:
 def count_cases(url: str) -> int:
     from sqlalchemy import func, select
 
-    from core.db import Database
-    from core.models import Case
+    from core.infra.db import Database
+    from core.infra.models import Case
 
     db = Database(url)
     try:

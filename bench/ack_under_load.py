@@ -71,7 +71,7 @@ def run(requests: int, concurrency: int, connections: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="steward-ackload-"))
     url = f"sqlite:///{work / 'steward.db'}"
     run_id = str(int(time.time()))
-    from core.db import Database
+    from core.infra.db import Database
 
     Database(url).upgrade()
     with SlackEmulator() as emulator:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core import crypto
+from core.infra import crypto
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -153,7 +153,7 @@ def run(reports: int, burst_size: int) -> dict:
     run_id = str(int(time.time()))
     with SlackEmulator() as emulator:
         base = baseline(emulator, reports)
-        from core.db import Database
+        from core.infra.db import Database
 
         Database(url).upgrade()
         smtp_port, web_port = free_port(), free_port()

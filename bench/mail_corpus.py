@@ -230,8 +230,8 @@ def collect(items: list[Item], database_url: str) -> None:
     """What the record holds for each message: stored, acknowledged, its shown text."""
     from sqlalchemy import select
 
-    from core.db import Database
-    from core.models import Entry, InboundMessage, OutboxItem
+    from core.infra.db import Database
+    from core.infra.models import Entry, InboundMessage, OutboxItem
 
     db = Database(database_url)
     try:
@@ -334,8 +334,8 @@ def summarise(report: Report, max_bytes: int) -> dict[str, object]:
 def run(
     corpus: Path, limit: int | None, database_url: str | None, sender_from_header: bool = False
 ) -> tuple[Report, int]:
-    from core.db import Database
-    from core.settings import Settings
+    from core.infra.db import Database
+    from core.infra.settings import Settings
 
     max_bytes = Settings().max_message_bytes
     report = Report(load(corpus, limit, sender_from_header))

@@ -8,7 +8,7 @@ of ours. Nine cases in ten are then closed. It measures, first on a record of
 
 - threading an inbound reply through `mailgateway.correlate.correlate`, by reply
   token, by Message-ID and by `[COC-n]` subject tag from a party's address;
-- `steward cases list` (`core.export.list_cases`);
+- `steward cases list` (`core.records.export.list_cases`);
 - App Home for a steward (`slackapp.readmodels.open_cases` and `own_cases`);
 - *View report* of the large case (`case_report` and the modal builder), its first
   page and its last;
@@ -59,10 +59,10 @@ class Seeded:
     message_id: str
 
 
-def settings_for(url: str):  # noqa: ANN201 - core.settings.Settings
+def settings_for(url: str):  # noqa: ANN201 - core.infra.settings.Settings
     import os
 
-    from core.settings import load_settings
+    from core.infra.settings import load_settings
 
     os.environ["STEWARD_DATABASE_URL"] = url
     os.environ["STEWARD_STEWARDS"] = STEWARD
@@ -70,13 +70,13 @@ def settings_for(url: str):  # noqa: ANN201 - core.settings.Settings
 
 
 def seed(db, settings, first: int, count: int, entries_per_case: int) -> list[Seeded]:  # noqa: ANN001
-    """Open `count` plain cases in groups through `core.opening`, then add their other entries."""
+    """Open `count` plain cases in groups through `core.intake.opening`, then add their other entries."""
     from sqlalchemy import insert
 
-    from core.cases import ReportDraft, Source
-    from core.models import Entry, MailReference
-    from core.opening import open_plain_cases
-    from core.people import Contact
+    from core.casework.cases import ReportDraft, Source
+    from core.casework.people import Contact
+    from core.infra.models import Entry, MailReference
+    from core.intake.opening import open_plain_cases
 
     seeded: list[Seeded] = []
     group = 500
@@ -127,7 +127,7 @@ def close_most(db) -> None:  # noqa: ANN001
     """Nine cases in ten closed, as in a community with years of history."""
     from sqlalchemy import update
 
-    from core.models import Case
+    from core.infra.models import Case
 
     with db.engine.begin() as conn:
         conn.execute(update(Case).where(Case.id % 10 != 0).values(status="closed"))
@@ -158,7 +158,7 @@ def timed(db, action: Callable, samples: int) -> dict[str, float]:  # noqa: ANN0
 
 
 def measure(db, settings, cases: list[Seeded], big: int, samples: int) -> dict:  # noqa: ANN001
-    from core.export import list_cases
+    from core.records.export import list_cases
     from mailgateway.correlate import correlate
     from slackapp.blocks import case_view
     from slackapp.readmodels import case_report, open_cases, own_cases
@@ -192,7 +192,7 @@ def measure(db, settings, cases: list[Seeded], big: int, samples: int) -> dict: 
         """View report as the handler builds it: page `page` (past the end: the last)."""
 
         def action(session, i: int) -> None:  # noqa: ANN001
-            from core.cases import get_case
+            from core.casework.cases import get_case
 
             shown = case_report(session, get_case(session, big), settings, STEWARD, page)
             case_view.report_modal(shown, page)
@@ -294,7 +294,7 @@ def web_rss(url: str, work: Path, opens: int) -> list[float]:
 
 
 def run(cases: int, entries: int, url: str | None, samples: int) -> dict:
-    from core.db import Database
+    from core.infra.db import Database
 
     work = Path(tempfile.mkdtemp(prefix="steward-scale-"))
     url = url or f"sqlite:///{work / 'steward.db'}"

@@ -72,8 +72,8 @@ def blast(port: int, messages: list[tuple[str, bytes]], connections: int) -> flo
 def count_cases(database_url: str) -> int:
     from sqlalchemy import func, select
 
-    from core.db import Database
-    from core.models import Case
+    from core.infra.db import Database
+    from core.infra.models import Case
 
     db = Database(database_url)
     try:
@@ -89,7 +89,7 @@ def run(messages: int, connections: int, database_url: str | None) -> dict[str, 
     run_id = str(int(time.time()))
     load = [message(n, run_id) for n in range(messages)]
     sink_seconds = sink_run(load, connections)
-    from core.db import Database
+    from core.infra.db import Database
 
     Database(url).upgrade()
     before = count_cases(url)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, free_port  # noqa: E402
 from bench.smtp_ingest import message, sink_run, steward_run  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.infra.settings import Settings  # noqa: E402
 from mailgateway.ingest import Envelope, IngestResult, MailIngest, Outcome  # noqa: E402
 from mailgateway.parsing import ParsedMail  # noqa: E402
 from mailgateway.server import MailServer  # noqa: E402
@@ -97,7 +97,7 @@ def sink(load: list[tuple[str, bytes]], connections: int) -> float:
 
 
 def steward(load: list[tuple[str, bytes]], connections: int) -> float:
-    from core.db import Database
+    from core.infra.db import Database
 
     work = Path(tempfile.mkdtemp(prefix="steward-bench-"))
     url = f"sqlite:///{work / 'steward.db'}"

@@ -31,8 +31,8 @@ from sqlalchemy import event  # noqa: E402
 
 from bench.common import ROOT  # noqa: E402, F401 - installs the run's key
 from bench.smtp_ingest import message  # noqa: E402
-from core.db import Database  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.infra.db import Database  # noqa: E402
+from core.infra.settings import Settings  # noqa: E402
 from mailgateway.ingest import Envelope, MailIngest  # noqa: E402
 from mailgateway.parsing import ParsedMail  # noqa: E402
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.settings import Settings
+from core.infra.settings import Settings
 
 
 def split_address(address: str) -> tuple[str, str]:

@@ -36,7 +36,7 @@ from email.message import Message
 
 from flufl.bounce import all_failures
 
-from core.privacy import silence_below
+from core.infra.privacy import silence_below
 
 log = logging.getLogger(__name__)
 # flufl.bounce logs each detector it runs, and a detector's exception with its

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core.cases import (
+from core.casework.cases import (
     case_for_our_message_ids,
     parse_ref,
     parties_with_address,
     party_by_token,
 )
-from core.models import Case, Party
-from core.settings import Settings
+from core.infra.models import Case, Party
+from core.infra.settings import Settings
 from mailgateway.addresses import reply_token
 
 

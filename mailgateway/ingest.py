@@ -4,7 +4,7 @@ This is where the gateway keeps invariant 1: the caller answers 250 only after
 `ingest_many` returns a result for the message, and results are returned only
 after the raw message, its entry and any acknowledgement are committed together.
 Messages that arrive together share that commit, and messages that open a plain
-case are written in bulk (`core.opening`); that is what lets a busy mailbox be
+case are written in bulk (`core.intake.opening`); that is what lets a busy mailbox be
 taken in at the pace its senders deliver.
 """
 
@@ -22,21 +22,29 @@ from sqlalchemy import bindparam, func, insert, literal_column, select, union_al
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import actions, anonymity, appeals
-from core import cases as case_service
-from core.attachments import attachment_rows, refused_note
-from core.cases import EntryKind, ReportDraft, Source
-from core.clock import human, utcnow
-from core.correspondence import EMAIL, compose, mail_thread_key, new_message_id, queue_email
-from core.crypto import hash_index
-from core.db import Database
-from core.deadlines import DeadlineKind, next_pending
-from core.logs import about
-from core.models import Attachment, Case, Entry, InboundMessage, MailReference, OutboxItem
-from core.opening import OpenedRecord, is_plain, open_plain_cases
-from core.outbox import row as outbox_row
-from core.people import Contact
-from core.settings import Settings
+from core.casework import actions
+from core.casework import cases as case_service
+from core.casework.cases import EntryKind, ReportDraft, Source
+from core.casework.correspondence import (
+    EMAIL,
+    compose,
+    mail_thread_key,
+    new_message_id,
+    queue_email,
+)
+from core.casework.deadlines import DeadlineKind, next_pending
+from core.casework.people import Contact
+from core.decisions import appeals
+from core.infra.clock import human, utcnow
+from core.infra.crypto import hash_index
+from core.infra.db import Database
+from core.infra.logs import about
+from core.infra.models import Attachment, Case, Entry, InboundMessage, MailReference, OutboxItem
+from core.infra.outbox import row as outbox_row
+from core.infra.settings import Settings
+from core.intake import anonymity
+from core.intake.attachments import attachment_rows, refused_note
+from core.intake.opening import OpenedRecord, is_plain, open_plain_cases
 from mailgateway.correlate import Correlation, correlate
 from mailgateway.parsing import ParsedMail, parse_message
 

@@ -25,8 +25,8 @@ from email.utils import formataddr, formatdate
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from core.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
-from core.settings import Settings
+from core.infra.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
+from core.infra.settings import Settings
 
 log = logging.getLogger(__name__)
 

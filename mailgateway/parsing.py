@@ -29,7 +29,7 @@ from html.parser import HTMLParser
 import mailparser
 from mailparser.exceptions import MailParserRecursionError
 
-from core.attachments import (
+from core.intake.attachments import (
     AttachmentCandidate,
     ParsedAttachment,
     RefusedAttachment,

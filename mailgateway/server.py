@@ -23,10 +23,10 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 from aiosmtpd.smtp import Session as SMTPSession
 
-from core import metrics
-from core.batching import GroupRunner
-from core.privacy import silence_below
-from core.settings import Settings
+from core.infra import metrics
+from core.infra.batching import GroupRunner
+from core.infra.privacy import silence_below
+from core.infra.settings import Settings
 from mailgateway.addresses import accepts
 from mailgateway.ingest import Envelope, IngestResult, MailIngest
 from mailgateway.parsing import ParsedMail

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from core import crypto
-from core.db import Database
-from core.privacy import configure_logging
-from core.settings import Settings
+from core.infra import crypto
+from core.infra.db import Database
+from core.infra.privacy import configure_logging
+from core.infra.settings import Settings
 from mailgateway.ingest import Envelope, MailIngest, Outcome
 from mailgateway.parsing import ParsedMail
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 
-from core.privacy import silence_below
+from core.infra.privacy import silence_below
 from slackapp.context import MeteredClient, SlackContext
 from slackapp.handlers import casework, conversation, decisions, reporting
 

@@ -10,10 +10,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core import metrics
-from core.db import Database
-from core.privacy import silence_below
-from core.settings import Settings
+from core.infra import metrics
+from core.infra.db import Database
+from core.infra.privacy import silence_below
+from core.infra.settings import Settings
 from slackapp.stewards import StewardDirectory
 
 # Both libraries log request and response bodies (report content) below WARNING.

@@ -21,18 +21,18 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core import audit
-from core.cases import flag
-from core.confidentiality import (
+from core.casework.cases import flag
+from core.casework.confidentiality import (
     ROOM,
     audience,
     is_restricted,
     room_name,
     room_of,
 )
-from core.db import Database
-from core.models import Case, Entry
-from core.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
+from core.infra import audit
+from core.infra.db import Database
+from core.infra.models import Case, Entry
+from core.infra.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
 from slackapp.blocks.common import Block, message_parts, versioned
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view

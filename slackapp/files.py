@@ -7,7 +7,7 @@ for the current metadata and fetch `url_private` with the bot token in an
 `Authorization: Bearer` header. Nothing here runs inside the 3-second ack or
 under the database's write lock: callers fetch first, then open a session.
 
-The limits are the same as for mail (`core/attachments.py`): a file over
+The limits are the same as for mail (`core/intake/attachments.py`): a file over
 `STEWARD_MAX_ATTACHMENT_BYTES` is refused from its declared size without being
 downloaded, and a download is cut off one byte past the limit.
 """
@@ -24,14 +24,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core.attachments import (
+from core.infra.settings import Settings
+from core.intake.attachments import (
     AttachmentCandidate,
     ParsedAttachment,
     RefusedAttachment,
     select_attachments,
     size_text,
 )
-from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

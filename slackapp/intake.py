@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from core import metrics
-from core.batching import GroupRunner
-from core.clock import utcnow
-from core.db import Database
-from core.logs import about
-from core.models import Submission
+from core.infra import metrics
+from core.infra.batching import GroupRunner
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.logs import about
+from core.infra.models import Submission
 from slackapp.blocks.report_form import ReportAnswers
 from slackapp.context import SlackContext
 from slackapp.files import Evidence, fetch_evidence
@@ -60,7 +60,7 @@ class SubmissionJournal:
 
     def _commit(self, group: list[tuple[str, dict[str, Any]]]) -> list[bool | BaseException]:
         # Members are waiting for these: on SQLite they go before background writers and
-        # before mail storage's next transaction (core.writepriority).
+        # before mail storage's next transaction (core.infra.writepriority).
         with self.db.interactive():
             return self._commit_now(group)
 

@@ -12,15 +12,16 @@ from sqlalchemy import Select, bindparam, func, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, load_only, selectinload
 
-from core import checklist
-from core.actions import contact_route
-from core.appeals import LATE
-from core.cases import Role
-from core.clock import human, utcnow
-from core.confidentiality import conflicted, conflicts, may_see
-from core.crypto import lookup_hashes
-from core.deadlines import DeadlineKind, NextDeadline, next_pending, next_pending_by_case
-from core.models import (
+from core.casework import checklist
+from core.casework.actions import contact_route
+from core.casework.cases import Role
+from core.casework.confidentiality import conflicted, conflicts, may_see
+from core.casework.deadlines import DeadlineKind, NextDeadline, next_pending, next_pending_by_case
+from core.casework.status import OPEN_STATUSES, Status
+from core.decisions.appeals import LATE
+from core.infra.clock import human, utcnow
+from core.infra.crypto import lookup_hashes
+from core.infra.models import (
     Appeal,
     Attachment,
     Case,
@@ -30,11 +31,10 @@ from core.models import (
     Party,
     Person,
 )
-from core.patterns import earlier_cases
+from core.infra.sealed import plaintext_size
+from core.infra.settings import Settings
 from core.policy.record import case_code
-from core.sealed import plaintext_size
-from core.settings import Settings
-from core.status import OPEN_STATUSES, Status
+from core.records.patterns import earlier_cases
 from slackapp.blocks import case_view
 from slackapp.blocks.case_view import CaseReport, EntryLine, EntrySize, PersonLine
 from slackapp.blocks.home import DeskLine, HomeCase, StewardDesk

@@ -15,8 +15,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
-from core import metrics
-from core.health import Health, StartResponse, WSGIApp
+from core.infra import metrics
+from core.infra.health import Health, StartResponse, WSGIApp
 
 log = logging.getLogger(__name__)
 

@@ -11,18 +11,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from core import audit
-from core.casefile import ExportRefused, export_case
-from core.cases import CaseNotFound, get_case
-from core.crypto import EncryptionKeyError, generate_key
-from core.export import case_detail, export_allowed, list_cases
+from core.casework.cases import CaseNotFound, get_case
+from core.infra import audit
+from core.infra.crypto import EncryptionKeyError, generate_key
+from core.infra.privacy import configure_logging
+from core.infra.settings import Settings, SettingsError, load_settings
+from core.infra.settings_check import settings_problems
 from core.policy import SETTING, CodeError, load_code
 from core.policy.loading import read_file
 from core.policy.wording import describe
-from core.privacy import configure_logging
-from core.settings import Settings, SettingsError, load_settings
-from core.settings_check import settings_problems
-from core.transparency import Period, figures, markdown
+from core.records.casefile import ExportRefused, export_case
+from core.records.export import case_detail, export_allowed, list_cases
+from core.records.transparency import Period, figures, markdown
 from slackapp.socketmode import SocketModeRefused
 from steward import runtime
 from steward.keyfile import load_key
@@ -212,7 +212,7 @@ def cmd_keys_new(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     """Re-seal in batches; safe to interrupt and run again while Steward keeps running."""
-    from core.rotation import remaining, rotate
+    from core.infra.rotation import remaining, rotate
 
     db = runtime.open_database(settings)
 
@@ -244,7 +244,7 @@ def _login() -> str:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from core.auditchain import verify
+    from core.infra.auditchain import verify
 
     db = runtime.open_database(settings)
     try:
@@ -538,7 +538,7 @@ def _date(text: str) -> date:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """Count the period, then write the Markdown and the chart drawn from the same figures."""
-    from core.transparency_chart import write_chart  # matplotlib loads only when needed
+    from core.records.transparency_chart import write_chart  # matplotlib loads only when needed
 
     try:
         period = Period(args.start, args.end)

@@ -22,10 +22,10 @@ from alembic.script import ScriptDirectory
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core.db import Database, alembic_config
-from core.ports import TransientDeliveryError
-from core.settings import Settings
-from core.settings_check import ADDRESS, settings_problems
+from core.infra.db import Database, alembic_config
+from core.infra.ports import TransientDeliveryError
+from core.infra.settings import Settings
+from core.infra.settings_check import ADDRESS, settings_problems
 from mailgateway.outbound import SMTPTransport
 from slackapp.delivery import channel_is_private
 

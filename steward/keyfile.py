@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import crypto
-from core.settings import Settings
+from core.infra import crypto
+from core.infra.settings import Settings
 
 DEV_KEY_FILE = Path("steward.key")
 

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.correspondence import is_on_record
-from core.db import Database
-from core.election import SchedulerElection
-from core.health import Health
-from core.notify import CHAT, STAFF
-from core.outbox import OutboxWorker
-from core.scheduler import DeadlineScheduler
-from core.settings import Settings
+from core.casework.correspondence import is_on_record
+from core.casework.notify import CHAT, STAFF
+from core.casework.scheduler import DeadlineScheduler
+from core.infra.db import Database
+from core.infra.election import SchedulerElection
+from core.infra.health import Health
+from core.infra.outbox import OutboxWorker
+from core.infra.settings import Settings
 from mailgateway.ingest import MailIngest
 from mailgateway.outbound import EmailDeliverer
 from mailgateway.server import MailServer

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from core import crypto
-from core.db import Database
-from core.models import Base
-from core.settings import Settings
+from core.infra import crypto
+from core.infra.db import Database
+from core.infra.models import Base
+from core.infra.settings import Settings
 
 POSTGRES_URL = os.environ.get("STEWARD_TEST_DATABASE_URL")
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from core import audit
-from core.auditchain import verify
-from core.cases import ReportDraft, Source, get_case, open_case
-from core.db import Database
-from core.models import AuditEvent
-from core.people import Contact
-from core.settings import Settings
+from core.casework.cases import ReportDraft, Source, get_case, open_case
+from core.casework.people import Contact
+from core.infra import audit
+from core.infra.auditchain import verify
+from core.infra.db import Database
+from core.infra.models import AuditEvent
+from core.infra.settings import Settings
 from tests.smtp_helpers import steward_cli
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from core.settings import Settings
+from core.infra.settings import Settings
 
 
 class Need(StrEnum):

@@ -14,11 +14,11 @@ from importlib import import_module
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.models import Case, ConductCode
+from core.infra.clock import utcnow
+from core.infra.models import Case, ConductCode
+from core.infra.settings import Settings
 from core.policy.code import Code
 from core.policy.loading import as_data, load_code, parse
-from core.settings import Settings
 
 # Versions are content hashes, so a code read once is the same code in every database.
 _BY_VERSION: dict[str, Code] = {}

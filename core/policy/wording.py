@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.clock import count_text, human_exact
+from core.infra.clock import count_text, human_exact
+from core.infra.settings import Settings
 from core.policy.code import AppealRule, Code
-from core.settings import Settings
 
 
 def code_line(code: Code) -> str:

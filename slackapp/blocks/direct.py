@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import attachments
+from core.intake import attachments
 from slackapp.blocks.common import (
     Block,
     actions,
@@ -27,7 +27,7 @@ EMERGENCY = (
 )
 
 
-# Why a file was not kept, in the reporter's terms (codes from core/attachments.py).
+# Why a file was not kept, in the reporter's terms (codes from core/intake/attachments.py).
 REFUSED_BECAUSE = {
     **attachments.REFUSED_BECAUSE,
     "unavailable": "Steward could not fetch it from Slack; please try sending it again",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.notify import Notice
+from core.casework.notify import Notice
 from core.policy import SEVERITIES, label
 from slackapp.blocks.common import (
     Block,

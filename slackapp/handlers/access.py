@@ -1,7 +1,7 @@
 """Who may press a steward's button, and how a refusal is answered.
 
 Shared by every steward-facing handler: the clicker must be a steward who may
-see the case by the one rule (`core.confidentiality`): not conflicted, not named
+see the case by the one rule (`core.casework.confidentiality`): not conflicted, not named
 in it. The click may come from the staff channel or from a case's restricted
 room; the rule is the same. A refusal is audited and answered
 privately (an ephemeral message, or a DM for someone outside the channel).
@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import actions, outbox
-from core.actions import NotAllowed
-from core.confidentiality import conflicted, may_see
-from core.decisions import DecisionError
-from core.logs import about
-from core.models import Case
-from core.notify import CHAT
+from core.casework import actions
+from core.casework.actions import NotAllowed
+from core.casework.confidentiality import conflicted, may_see
+from core.casework.notify import CHAT
+from core.decisions.decisions import DecisionError
+from core.infra import outbox
+from core.infra.logs import about
+from core.infra.models import Case
 from slackapp.context import SlackContext
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from core import actions, checklist, followups
-from core.actions import NotAllowed
-from core.cases import Role, reporter_of
-from core.models import Case
+from core.casework import actions, checklist, followups
+from core.casework.actions import NotAllowed
+from core.casework.cases import Role, reporter_of
+from core.infra.models import Case
 from core.policy.record import case_code
 from slackapp.blocks import case_view, steward_forms
 from slackapp.context import SlackContext

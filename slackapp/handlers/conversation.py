@@ -14,12 +14,12 @@ from typing import Any
 from slack_bolt import App
 from sqlalchemy import insert
 
-from core import actions, notify
-from core.attachments import attachment_rows
-from core.cases import EntryKind, Role, Source
-from core.crypto import lookup_hashes
-from core.logs import about
-from core.models import Attachment, Entry
+from core.casework import actions, notify
+from core.casework.cases import EntryKind, Role, Source
+from core.infra.crypto import lookup_hashes
+from core.infra.logs import about
+from core.infra.models import Attachment, Entry
+from core.intake.attachments import attachment_rows
 from slackapp.context import SlackContext
 from slackapp.files import Evidence, fetch_evidence
 from slackapp.readmodels import (

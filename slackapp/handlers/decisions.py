@@ -10,15 +10,17 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from core import appeals, decisions, followups, retention
-from core.actions import NotAllowed, check_may_act
-from core.cases import CaseNotFound, Source, get_case
-from core.decisions import DecisionError
-from core.models import Case, Deadline
-from core.patterns import earlier_outcomes
+from core.casework import followups
+from core.casework.actions import NotAllowed, check_may_act
+from core.casework.cases import CaseNotFound, Source, get_case
+from core.decisions import appeals, decisions
+from core.decisions.decisions import DecisionError
+from core.infra.models import Case, Deadline
 from core.policy import Code
 from core.policy.record import case_code
 from core.policy.wording import decision_hint
+from core.records import retention
+from core.records.patterns import earlier_outcomes
 from slackapp.blocks import decision_forms as forms
 from slackapp.context import SlackContext
 from slackapp.handlers.access import (

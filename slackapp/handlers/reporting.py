@@ -17,16 +17,16 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from core import actions, notify
-from core.attachments import attachment_rows
-from core.cases import ReportDraft, Role, Source, open_case
-from core.clock import human
-from core.codenames import new_token
-from core.confidentiality import ConflictSource
-from core.deadlines import DeadlineKind, next_pending
-from core.logs import about
-from core.models import STORED_FILE_COLUMNS, Attachment, MessageSnapshot, SnapshotFile
-from core.people import Contact
+from core.casework import actions, notify
+from core.casework.cases import ReportDraft, Role, Source, open_case
+from core.casework.codenames import new_token
+from core.casework.confidentiality import ConflictSource
+from core.casework.deadlines import DeadlineKind, next_pending
+from core.casework.people import Contact
+from core.infra.clock import human
+from core.infra.logs import about
+from core.infra.models import STORED_FILE_COLUMNS, Attachment, MessageSnapshot, SnapshotFile
+from core.intake.attachments import attachment_rows
 from core.policy import Code
 from core.policy.record import case_code, code_in_force
 from core.policy.wording import appeal_promise

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.models import AuditEvent
+from core.casework import cases as case_service
+from core.infra.models import AuditEvent
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack

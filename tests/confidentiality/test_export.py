@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import actions
-from core import cases as case_service
-from core.models import AuditEvent
+from core.casework import actions
+from core.casework import cases as case_service
+from core.infra.models import AuditEvent
 from tests.confidentiality.test_anonymity import cli
 from tests.slack.conftest import Stack
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import actions
-from core import cases as case_service
-from core.clock import utcnow
-from core.deadlines import DeadlineKind, schedule
-from core.followups import fire
-from core.models import AuditEvent, OutboxItem
+from core.casework import actions
+from core.casework import cases as case_service
+from core.casework.deadlines import DeadlineKind, schedule
+from core.casework.followups import fire
+from core.infra.clock import utcnow
+from core.infra.models import AuditEvent, OutboxItem
 from tests.slack.conftest import Stack, block_action, eventually, post_signed
 
 ROOM_NAME = "coc-1-restricted"

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from core.cases import ReportDraft, Source, flag, get_case
-from core.clock import utcnow
-from core.db import Database
-from core.deadlines import next_pending
-from core.export import case_summary, list_cases
-from core.models import Case, Deadline
-from core.opening import open_plain_cases
-from core.people import Contact
-from core.settings import Settings
+from core.casework.cases import ReportDraft, Source, flag, get_case
+from core.casework.deadlines import next_pending
+from core.casework.people import Contact
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.models import Case, Deadline
+from core.infra.settings import Settings
+from core.intake.opening import open_plain_cases
+from core.records.export import case_summary, list_cases
 from slackapp.readmodels import next_deadline_text, open_cases
 
 STEWARD = "U_STEW1"

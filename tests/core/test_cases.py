@@ -7,15 +7,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.cases import EntryKind, ReportDraft, Role, Source
-from core.db import Database
-from core.deadlines import DeadlineKind, claim_firing, pending
-from core.export import case_detail
-from core.models import AppendOnlyError, AuditEvent, Base, Case
-from core.people import Contact
-from core.settings import Settings
-from core.status import Status, TransitionError, check_transition
+from core.casework import cases as case_service
+from core.casework.cases import EntryKind, ReportDraft, Role, Source
+from core.casework.deadlines import DeadlineKind, claim_firing, pending
+from core.casework.people import Contact
+from core.casework.status import Status, TransitionError, check_transition
+from core.infra.db import Database
+from core.infra.models import AppendOnlyError, AuditEvent, Base, Case
+from core.infra.settings import Settings
+from core.records.export import case_detail
 
 
 def draft(**changes: object) -> ReportDraft:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from core import crypto
-from core.cases import ReportDraft, Source, open_case
-from core.db import Database
-from core.models import Party, Person
-from core.people import Contact, find_or_create_person
-from core.sealed import SealedComparisonError
-from core.settings import Settings
+from core.casework.cases import ReportDraft, Source, open_case
+from core.casework.people import Contact, find_or_create_person
+from core.infra import crypto
+from core.infra.db import Database
+from core.infra.models import Party, Person
+from core.infra.sealed import SealedComparisonError
+from core.infra.settings import Settings
 from steward.keyfile import DEV_KEY_FILE, load_key
 from tests.conftest import TEST_KEY
 

@@ -1,4 +1,4 @@
-"""Bulk opening (core.opening) writes exactly the record that open_case writes."""
+"""Bulk opening (core.intake.opening) writes exactly the record that open_case writes."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core import opening, people
-from core.cases import ReportDraft, Role, Source, open_case
-from core.db import Database
-from core.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Party, Person
-from core.opening import is_plain, open_plain_cases
-from core.people import Contact
-from core.settings import Settings
+from core.casework import people
+from core.casework.cases import ReportDraft, Role, Source, open_case
+from core.casework.people import Contact
+from core.infra.db import Database
+from core.infra.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Party, Person
+from core.infra.settings import Settings
+from core.intake import opening
+from core.intake.opening import is_plain, open_plain_cases
 
 
 def _draft(n: int, email: str | None = None, name: str | None = "Reporter") -> ReportDraft:

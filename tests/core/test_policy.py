@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.infra.settings import Settings
 from core.policy import DEFAULT_PRESET, CodeError, Need, load_code, presets
 from core.policy.loading import as_data, parse, read_file
-from core.settings import Settings
 from steward.cli import main
 
 SEEDED = ("act", "ai-alliance", "all-tech-is-human", "openinfra", "pytorch")

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core import crypto
-from core.auditchain import verify
-from core.cases import ReportDraft, Source, open_case, party_by_token
-from core.db import Database
-from core.models import Entry, Person
-from core.people import Contact, find_or_create_person
-from core.rotation import remaining, rotate
-from core.settings import Settings
+from core.casework.cases import ReportDraft, Source, open_case, party_by_token
+from core.casework.people import Contact, find_or_create_person
+from core.infra import crypto
+from core.infra.auditchain import verify
+from core.infra.db import Database
+from core.infra.models import Entry, Person
+from core.infra.rotation import remaining, rotate
+from core.infra.settings import Settings
 from tests.conftest import TEST_KEY
 from tests.smtp_helpers import steward_cli
 

@@ -11,12 +11,12 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from core import crypto
-from core.auditchain import verify
-from core.cases import party_by_token
-from core.db import Database, alembic_config
-from core.models import Entry, InboundMessage, OutboxItem, Person
-from core.people import Contact, find_or_create_person
+from core.casework.cases import party_by_token
+from core.casework.people import Contact, find_or_create_person
+from core.infra import crypto
+from core.infra.auditchain import verify
+from core.infra.db import Database, alembic_config
+from core.infra.models import Entry, InboundMessage, OutboxItem, Person
 from tests.conftest import TEST_KEY
 
 WHEN = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)

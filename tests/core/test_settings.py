@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from core.infra.settings import SettingsError, load_settings
 from steward.cli import main
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from core.db import Database
-from core.models import Submission
-from core.writepriority import SUFFIX, WritePriority, WriterQueue
+from core.infra.db import Database
+from core.infra.models import Submission
+from core.infra.writepriority import SUFFIX, WritePriority, WriterQueue
 
 
 def _give_way_in_a_process(

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from core.clock import utcnow
-from core.db import Database
-from core.models import OutboxItem
-from core.settings import Settings
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.models import OutboxItem
+from core.infra.settings import Settings
 from slackapp.delivery import METADATA_EVENT
 from slackapp.emulator import SlackEmulator
 from tests.followups.conftest import wait_until

@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.db import Database
-from core.models import Case, InboundMessage, OutboxItem, Submission
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import Case, InboundMessage, OutboxItem, Submission
+from core.infra.settings import Settings
 from slackapp.blocks.report_form import not_stored
 from slackapp.emulator import SlackEmulator
 from steward import runtime

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from core import cases as case_service
-from core import notify
-from core.clock import utcnow
-from core.db import Database
-from core.models import Case, OutboxItem
-from core.notify import Notice
-from core.outbox import OutboxWorker
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework import notify
+from core.casework.notify import Notice
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.models import Case, OutboxItem
+from core.infra.outbox import OutboxWorker
+from core.infra.settings import Settings
 from slackapp.emulator import SlackEmulator
 from steward import runtime
 from tests.faults.conftest import (

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from core.db import Database
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.settings import Settings
 from steward import runtime
 
 FULL = 2  # what `PRAGMA synchronous` reads back for FULL

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core.db import Database
-from core.models import Case, InboundMessage
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import Case, InboundMessage
+from core.infra.settings import Settings
 from tests.conftest import free_port
 from tests.faults.conftest import Steward
 from tests.followups.conftest import wait_until

@@ -12,9 +12,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from core.db import Database
-from core.deadlines import DeadlineKind
-from core.settings import Settings
+from core.casework.deadlines import DeadlineKind
+from core.infra.db import Database
+from core.infra.settings import Settings
 from tests.faults.conftest import Steward
 from tests.followups.conftest import (
     QUIET,

@@ -12,12 +12,12 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from core import cases as case_service
-from core import notify
-from core.db import Database
-from core.models import Case, OutboxItem
-from core.notify import Notice
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework import notify
+from core.casework.notify import Notice
+from core.infra.db import Database
+from core.infra.models import Case, OutboxItem
+from core.infra.settings import Settings
 from slackapp.emulator import SlackEmulator
 from steward import runtime
 from tests.faults.conftest import STAFF, assert_each_row_posted_once, outbox_part

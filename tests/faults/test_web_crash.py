@@ -20,10 +20,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from core.cases import EntryKind
-from core.db import Database
-from core.models import Case, Entry, Submission
-from core.settings import Settings
+from core.casework.cases import EntryKind
+from core.infra.db import Database
+from core.infra.models import Case, Entry, Submission
+from core.infra.settings import Settings
 from slackapp.emulator import ControlError, SlackEmulator
 from tests.conftest import free_port
 from tests.faults.conftest import Steward, quiet_worker_env, slack_env

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.cases import ReportDraft, Role, Source
-from core.db import Database
-from core.models import AuditEvent, Deadline, OutboxItem
-from core.people import Contact
-from core.scheduler import DeadlineScheduler
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework.cases import ReportDraft, Role, Source
+from core.casework.people import Contact
+from core.casework.scheduler import DeadlineScheduler
+from core.infra.db import Database
+from core.infra.models import AuditEvent, Deadline, OutboxItem
+from core.infra.settings import Settings
 from tests.gateway.conftest import gateway, mail_settings, sink, worker  # noqa: F401 - fixtures
 
 SECOND_IN_DAYS = 1 / 86400

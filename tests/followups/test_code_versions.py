@@ -8,14 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core import cases as case_service
-from core.clock import human_exact
-from core.db import Database
-from core.decisions import appeal_deadline, latest_decision
-from core.export import case_detail
-from core.models import ConductCode
+from core.casework import cases as case_service
+from core.decisions.decisions import appeal_deadline, latest_decision
+from core.infra.clock import human_exact
+from core.infra.db import Database
+from core.infra.models import ConductCode
+from core.infra.settings import Settings
 from core.policy import load_code
-from core.settings import Settings
+from core.records.export import case_detail
 from tests.followups.conftest import dms, open_case
 from tests.followups.test_decisions import decide
 

@@ -7,15 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from core import appeals, decisions
-from core import cases as case_service
-from core.actions import NotAllowed, close, reopen
-from core.clock import human_exact, utcnow
-from core.db import Database
-from core.deadlines import DeadlineKind, pending
-from core.decisions import DecisionError, record_appeal_decision, record_decision
-from core.export import case_detail
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework.actions import NotAllowed, close, reopen
+from core.casework.deadlines import DeadlineKind, pending
+from core.decisions import appeals, decisions
+from core.decisions.decisions import DecisionError, record_appeal_decision, record_decision
+from core.infra.clock import human_exact, utcnow
+from core.infra.db import Database
+from core.infra.settings import Settings
+from core.records.export import case_detail
 from tests.followups.conftest import deadlines, dms, notices, open_case
 
 STEWARD = "U_STEW1"

@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from core import cases as case_service
-from core import checklist
-from core.actions import receive_message
-from core.cases import EntryKind, Role, Source
-from core.db import Database
-from core.decisions import DecisionError
+from core.casework import cases as case_service
+from core.casework import checklist
+from core.casework.actions import receive_message
+from core.casework.cases import EntryKind, Role, Source
+from core.decisions.decisions import DecisionError
+from core.infra.db import Database
+from core.infra.settings import Settings
 from core.policy import load_code
-from core.settings import Settings
 from tests.followups.conftest import open_case
 from tests.followups.test_decisions import decide
 

@@ -13,19 +13,19 @@ from email.message import EmailMessage
 
 import pytest
 
-from core import appeals
-from core import cases as case_service
-from core.actions import NotAllowed
-from core.cases import Role
-from core.clock import human_exact, utcnow
-from core.db import Database
-from core.deadlines import DeadlineKind
-from core.decisions import record_appeal_decision, record_decision
-from core.export import case_detail
-from core.followups import ask_respondent, fire_due
-from core.outbox import OutboxWorker
-from core.people import Contact
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework.actions import NotAllowed
+from core.casework.cases import Role
+from core.casework.deadlines import DeadlineKind
+from core.casework.followups import ask_respondent, fire_due
+from core.casework.people import Contact
+from core.decisions import appeals
+from core.decisions.decisions import record_appeal_decision, record_decision
+from core.infra.clock import human_exact, utcnow
+from core.infra.db import Database
+from core.infra.outbox import OutboxWorker
+from core.infra.settings import Settings
+from core.records.export import case_detail
 from mailgateway.server import MailServer
 from tests.followups.conftest import (
     QUIET,

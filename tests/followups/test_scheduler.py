@@ -15,15 +15,15 @@ from datetime import timedelta
 import pytest
 from apscheduler.schedulers.base import STATE_STOPPED
 
-from core import cases as case_service
-from core import followups
-from core.actions import NotAllowed, acknowledge
-from core.clock import utcnow
-from core.db import Database
-from core.deadlines import DeadlineKind
-from core.decisions import record_decision
-from core.scheduler import DeadlineScheduler
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework import followups
+from core.casework.actions import NotAllowed, acknowledge
+from core.casework.deadlines import DeadlineKind
+from core.casework.scheduler import DeadlineScheduler
+from core.decisions.decisions import record_decision
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.settings import Settings
 from tests.followups.conftest import (
     audits,
     deadlines,

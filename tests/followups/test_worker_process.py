@@ -11,11 +11,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from core import cases as case_service
-from core.db import Database
-from core.deadlines import DeadlineKind
-from core.decisions import record_decision
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework.deadlines import DeadlineKind
+from core.decisions.decisions import record_decision
+from core.infra.db import Database
+from core.infra.settings import Settings
 from tests.followups.conftest import deadlines, open_case, reminders, seconds, wait_until
 from tests.smtp_helpers import cases_show
 

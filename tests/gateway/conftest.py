@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from core.db import Database
-from core.outbox import OutboxWorker
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.outbox import OutboxWorker
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from steward import runtime
 from tests.conftest import free_port

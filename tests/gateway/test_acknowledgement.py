@@ -9,13 +9,13 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.correspondence import NotOnRecord, queue_email
-from core.db import Database
-from core.models import OutboxItem
-from core.outbox import OutboxWorker
-from core.ports import OutboundItem, TransientDeliveryError
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework.correspondence import NotOnRecord, queue_email
+from core.infra.db import Database
+from core.infra.models import OutboxItem
+from core.infra.outbox import OutboxWorker
+from core.infra.ports import OutboundItem, TransientDeliveryError
+from core.infra.settings import Settings
 from mailgateway.outbound import EmailDeliverer, SMTPTransport, build_message
 from mailgateway.server import MailServer
 from steward import runtime

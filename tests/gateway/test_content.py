@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.db import Database
-from core.models import Attachment, OutboxItem
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.infra.db import Database
+from core.infra.models import Attachment, OutboxItem
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from tests.gateway.conftest import running_gateway
 from tests.mail import corpus

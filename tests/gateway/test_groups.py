@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from core.db import Database
-from core.models import AuditEvent, Case, Deadline, Entry, InboundMessage, OutboxItem, Party
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import AuditEvent, Case, Deadline, Entry, InboundMessage, OutboxItem, Party
+from core.infra.settings import Settings
 from mailgateway import ingest as ingest_module
 from mailgateway import storage as storage_module
 from mailgateway.ingest import Envelope, IngestResult, MailIngest

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from core.db import Database
-from core.models import Case, Entry, InboundMessage
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import Case, Entry, InboundMessage
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.smtp_helpers import cases_show, send

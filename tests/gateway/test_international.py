@@ -9,9 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from core.db import Database
-from core.models import AuditEvent, OutboxItem
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import AuditEvent, OutboxItem
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from steward import runtime
 from tests.conftest import free_port

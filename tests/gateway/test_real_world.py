@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.db import Database
-from core.models import Entry, InboundMessage, OutboxItem
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import Entry, InboundMessage, OutboxItem
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from tests.gateway.conftest import running_gateway
 from tests.mail import corpus

@@ -6,10 +6,10 @@ from email import message_from_bytes, policy
 
 from sqlalchemy import func, select
 
-from core import cases as case_service
-from core.db import Database
-from core.models import Case
-from core.outbox import OutboxWorker
+from core.casework import cases as case_service
+from core.infra.db import Database
+from core.infra.models import Case
+from core.infra.outbox import OutboxWorker
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.smtp_helpers import Sink, send

@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from core.db import Database
-from core.models import Case, InboundMessage
-from core.settings import Settings
-from core.writepriority import GIVE_WAY_MAX_SECONDS
+from core.infra.db import Database
+from core.infra.models import Case, InboundMessage
+from core.infra.settings import Settings
+from core.infra.writepriority import GIVE_WAY_MAX_SECONDS
 from mailgateway.ingest import Envelope, IngestResult, MailIngest
 from mailgateway.server import MailServer
 from mailgateway.storage import TRANSACTION_MESSAGES, StorageProcess

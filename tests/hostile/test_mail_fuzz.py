@@ -23,9 +23,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.db import Database
-from core.models import InboundMessage
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import InboundMessage
+from core.infra.settings import Settings
 from mailgateway.parsing import normalise_line_endings
 from mailgateway.server import MailServer
 from tests.gateway.conftest import running_gateway

@@ -28,10 +28,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.db import Database
-from core.models import Attachment, InboundMessage
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.infra.db import Database
+from core.infra.models import Attachment, InboundMessage
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from steward import runtime
 from tests.conftest import free_port

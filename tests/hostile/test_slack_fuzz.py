@@ -28,7 +28,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import select
 
-from core.models import OutboxItem
+from core.infra.models import OutboxItem
 from core.policy.record import code_in_force
 from slackapp.app import build_app
 from slackapp.blocks import case_view, report_form, steward_forms

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core import cases as case_service
-from core.models import AuditEvent, Entry
+from core.casework import cases as case_service
+from core.infra.models import AuditEvent, Entry
 from slackapp.emulator import signing
 from tests.slack.conftest import Stack, block_action, eventually, post_signed
 

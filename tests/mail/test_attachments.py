@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.attachments import AttachmentCandidate, safe_filename, select_attachments
+from core.intake.attachments import AttachmentCandidate, safe_filename, select_attachments
 
 
 @pytest.mark.parametrize(

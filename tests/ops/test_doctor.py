@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from core.db import Database, alembic_config
-from core.settings import Settings
+from core.infra.db import Database, alembic_config
+from core.infra.settings import Settings
 from slackapp.emulator import SlackEmulator
 from slackapp.emulator.seed import load_seed
 from steward import runtime

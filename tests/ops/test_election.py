@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from core.clock import utcnow
-from core.db import Database
-from core.deadlines import DeadlineKind
-from core.election import LEADER, SCHEDULER_LOCK, STANDBY, SchedulerElection
-from core.models import Deadline, OutboxItem
-from core.settings import Settings
+from core.casework.deadlines import DeadlineKind
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.election import LEADER, SCHEDULER_LOCK, STANDBY, SchedulerElection
+from core.infra.models import Deadline, OutboxItem
+from core.infra.settings import Settings
 from slackapp.emulator import SlackEmulator
 from tests.conftest import POSTGRES_URL, free_port
 from tests.followups.conftest import QUIET, open_case, reminders, seconds, wait_until

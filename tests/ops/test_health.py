@@ -18,13 +18,13 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-from core import outbox
-from core.clock import utcnow
-from core.db import Database
-from core.health import Health
-from core.models import OutboxItem
-from core.scheduler import DeadlineScheduler
-from core.settings import Settings
+from core.casework.scheduler import DeadlineScheduler
+from core.infra import outbox
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.health import Health
+from core.infra.models import OutboxItem
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from tests.conftest import free_port
 from tests.followups.conftest import open_case, wait_until

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from core.db import Database
-from core.logs import JsonFormatter, TextFormatter, about, formatter_for
-from core.scheduler import DeadlineScheduler
-from core.settings import Settings
+from core.casework.scheduler import DeadlineScheduler
+from core.infra.db import Database
+from core.infra.logs import JsonFormatter, TextFormatter, about, formatter_for
+from core.infra.settings import Settings
 from steward import runtime
 from tests.conftest import free_port
 from tests.followups.conftest import QUIET, open_case, seconds, wait_until
@@ -32,7 +32,7 @@ class Terminal(io.StringIO):
 
 
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:
-    return logging.LogRecord("core.outbox", logging.INFO, __file__, 1, message, args, None)
+    return logging.LogRecord("core.infra.outbox", logging.INFO, __file__, 1, message, args, None)
 
 
 def test_json_when_not_a_terminal_and_text_on_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,12 +47,12 @@ def test_json_when_not_a_terminal_and_text_on_one(monkeypatch: pytest.MonkeyPatc
     parsed = json.loads(JsonFormatter().format(line))
     assert parsed["message"] == "delivered outbox item 12 (case.root)"
     assert (parsed["case"], parsed["outbox_id"], parsed["kind"]) == ("COC-3", 12, "case.root")
-    assert parsed["level"] == "INFO" and parsed["logger"] == "core.outbox"
+    assert parsed["level"] == "INFO" and parsed["logger"] == "core.infra.outbox"
     assert (
         TextFormatter()
         .format(line)
         .endswith(
-            "INFO core.outbox: delivered outbox item 12 (case.root) "
+            "INFO core.infra.outbox: delivered outbox item 12 (case.root) "
             "[case=COC-3 outbox_id=12 kind=case.root]"
         )
     )
@@ -122,4 +122,4 @@ def test_a_worker_writes_json_lines_when_its_stderr_is_a_file(
     lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines()]
     [fired] = [line for line in lines if "fired for" in line["message"]]
     assert fired["case"] == "COC-1" and fired["deadline_id"] == 1
-    assert fired["kind"] == "acknowledgement_due" and fired["logger"] == "core.followups"
+    assert fired["kind"] == "acknowledgement_due" and fired["logger"] == "core.casework.followups"

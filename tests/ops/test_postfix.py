@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.db import Database
-from core.models import Case, Entry, OutboxItem
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.models import Case, Entry, OutboxItem
+from core.infra.settings import Settings
 from steward import runtime
 from tests.conftest import free_port
 from tests.followups.conftest import wait_until

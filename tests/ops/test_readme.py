@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.db import Database
-from core.health import Health
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.health import Health
+from core.infra.settings import Settings
 from steward.cli import build_parser
 from tests.conftest import POSTGRES_URL
 from tests.followups.conftest import open_case

@@ -158,8 +158,8 @@ def test_socket_mode_needs_no_signing_secret(
     `steward web --socket-mode` gets past validation to the database check."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
-    from core.settings import load_settings
-    from core.settings_check import settings_problems
+    from core.infra.settings import load_settings
+    from core.infra.settings_check import settings_problems
 
     settings = load_settings(None)
     assert settings_problems(settings, serves_http=True, socket_mode=True) == []

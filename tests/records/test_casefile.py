@@ -8,13 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import actions
-from core import cases as case_service
-from core.casefile import EXPORT_ACTION
-from core.db import Database
-from core.decisions import record_decision
-from core.models import AuditEvent
-from core.settings import Settings
+from core.casework import actions
+from core.casework import cases as case_service
+from core.decisions.decisions import record_decision
+from core.infra.db import Database
+from core.infra.models import AuditEvent
+from core.infra.settings import Settings
+from core.records.casefile import EXPORT_ACTION
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from core import actions, followups
-from core import cases as case_service
-from core.clock import utcnow
-from core.decisions import record_decision
-from core.settings import Settings
+from core.casework import actions, followups
+from core.casework import cases as case_service
+from core.decisions.decisions import record_decision
+from core.infra.clock import utcnow
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from tests.followups.conftest import QUIET, seconds, wait_until
 from tests.slack.conftest import Stack

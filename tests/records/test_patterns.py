@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core import actions
-from core import cases as case_service
-from core.db import Database
-from core.decisions import record_decision
-from core.settings import Settings
+from core.casework import actions
+from core.casework import cases as case_service
+from core.decisions.decisions import record_decision
+from core.infra.db import Database
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack

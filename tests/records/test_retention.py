@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core import cases as case_service
-from core import followups
-from core.clock import utcnow
-from core.crypto import lookup_hashes
-from core.db import Database
-from core.deadlines import DeadlineKind, pending
-from core.decisions import record_decision
-from core.models import (
+from core.casework import cases as case_service
+from core.casework import followups
+from core.casework.deadlines import DeadlineKind, pending
+from core.casework.people import Contact, is_contact
+from core.decisions.decisions import record_decision
+from core.infra.clock import utcnow
+from core.infra.crypto import lookup_hashes
+from core.infra.db import Database
+from core.infra.models import (
     Attachment,
     AuditEvent,
     Base,
@@ -30,12 +31,11 @@ from core.models import (
     OutboxItem,
     Person,
 )
-from core.patterns import earlier_cases
-from core.people import Contact, is_contact
+from core.infra.settings import Settings
 from core.policy import load_code
-from core.retention import expunge, is_expunged
-from core.settings import Settings
-from core.transparency import Period, figures
+from core.records.patterns import earlier_cases
+from core.records.retention import expunge, is_expunged
+from core.records.transparency import Period, figures
 from mailgateway.server import MailServer
 from tests.followups.conftest import (
     QUIET,

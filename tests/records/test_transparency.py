@@ -10,16 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from core import actions, appeals
-from core import cases as case_service
-from core.cases import Role, Source
-from core.clock import utcnow
-from core.db import Database
-from core.decisions import record_appeal_decision, record_decision
+from core.casework import actions
+from core.casework import cases as case_service
+from core.casework.cases import Role, Source
+from core.decisions import appeals
+from core.decisions.decisions import record_appeal_decision, record_decision
+from core.infra.clock import utcnow
+from core.infra.db import Database
+from core.infra.settings import Settings
 from core.policy import load_code
-from core.settings import Settings
-from core.transparency import Period, figures, markdown
-from core.transparency_chart import SUPPRESSED_HEIGHT, Bar, draw, write_chart
+from core.records.transparency import Period, figures, markdown
+from core.records.transparency_chart import SUPPRESSED_HEIGHT, Bar, draw, write_chart
 from mailgateway.server import MailServer
 from tests.followups.conftest import email_draft, slack_draft
 from tests.mail import corpus

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from core.db import Database
-from core.outbox import OutboxWorker
-from core.settings import Settings
+from core.infra.db import Database
+from core.infra.outbox import OutboxWorker
+from core.infra.settings import Settings
 from mailgateway.server import MailServer
 from slackapp.context import SlackContext
 from slackapp.emulator import SlackEmulator

@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.models import AuditEvent, OutboxItem
+from core.casework import cases as case_service
+from core.infra.models import AuditEvent, OutboxItem
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack, block_action, eventually, post_signed
@@ -211,9 +211,9 @@ def test_app_home_lists_own_reports_and_stewards_see_open_cases(stack: Stack) ->
 def test_a_reminder_can_be_snoozed_from_the_thread(stack: Stack) -> None:
     from datetime import timedelta
 
-    from core.clock import utcnow
-    from core.followups import fire_due
-    from core.models import Deadline
+    from core.casework.followups import fire_due
+    from core.infra.clock import utcnow
+    from core.infra.models import Deadline
 
     stack.report()
     root = root_of(stack)

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.clock import human_exact, utcnow
-from core.deadlines import DeadlineKind, pending
-from core.decisions import appeal_deadline, latest_decision
-from core.models import AuditEvent
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.casework.deadlines import DeadlineKind, pending
+from core.decisions.decisions import appeal_deadline, latest_decision
+from core.infra.clock import human_exact, utcnow
+from core.infra.models import AuditEvent
+from core.infra.settings import Settings
 from tests.slack.conftest import Stack, form_values
 
 REPORTER, REPORTED, STEWARD = "U_ALEX", "U_BLAIR", "U_STEW1"

@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select, text
 
-from core.logs import JsonFormatter
-from core.models import Entry
+from core.infra.logs import JsonFormatter
+from core.infra.models import Entry
 from mailgateway.server import MailServer
 from slackapp.app import log_failure
 from tests.mail import corpus

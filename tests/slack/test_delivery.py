@@ -7,10 +7,10 @@ import time
 
 from sqlalchemy import select, update
 
-from core import actions
-from core import cases as case_service
-from core.clock import utcnow as time_now
-from core.models import OutboxItem
+from core.casework import actions
+from core.casework import cases as case_service
+from core.infra.clock import utcnow as time_now
+from core.infra.models import OutboxItem
 from slackapp.blocks.case_view import CaseReport, EntryLine, PersonLine, report_pages
 from slackapp.blocks.common import SECTION_LIMIT, escape
 from tests.slack.conftest import Stack

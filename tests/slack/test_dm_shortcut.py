@@ -11,7 +11,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from core.models import MessageSnapshot
+from core.infra.models import MessageSnapshot
 from slackapp.emulator import ControlError
 from tests.slack.conftest import Stack, form_values
 

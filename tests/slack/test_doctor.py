@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.db import Database
+from core.infra.db import Database
 from slackapp.emulator import SlackEmulator
 from tests.conftest import free_port
 

@@ -15,8 +15,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from core import cases as case_service
-from core.models import Attachment, MessageSnapshot
+from core.casework import cases as case_service
+from core.infra.models import Attachment, MessageSnapshot
 from slackapp.emulator import signed_headers
 from tests.slack.conftest import Stack, eventually, form_values
 from tests.slack.test_casework import click, root_of

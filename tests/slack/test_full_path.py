@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from email import message_from_bytes, policy
 
-from core import cases as case_service
-from core.clock import human_exact
-from core.decisions import latest_decision
+from core.casework import cases as case_service
+from core.decisions.decisions import latest_decision
+from core.infra.clock import human_exact
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack, eventually

@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from core import cases as case_service
-from core.clock import utcnow
-from core.decisions import latest_decision
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.decisions.decisions import latest_decision
+from core.infra.clock import utcnow
+from core.infra.settings import Settings
 from tests.followups.conftest import seconds
 from tests.slack.conftest import Stack
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core import cases as case_service
-from core.export import case_detail
+from core.casework import cases as case_service
+from core.records.export import case_detail
 from tests.slack.conftest import Stack, form_values
 from tests.smtp_helpers import cases_show
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.models import OutboxItem
+from core.infra.models import OutboxItem
 from tests.slack.conftest import Stack
 
 

@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from core.cases import add_entry, get_case, reporter_of
-from core.models import AuditEvent
+from core.casework.cases import add_entry, get_case, reporter_of
+from core.infra.models import AuditEvent
 from slackapp.blocks import case_view
 from slackapp.blocks.case_view import (
     NEXT_PAGE,

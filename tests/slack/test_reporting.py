@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import func, select
 
-from core import cases as case_service
-from core.models import Case, MessageSnapshot, Submission
+from core.casework import cases as case_service
+from core.infra.models import Case, MessageSnapshot, Submission
 from slackapp.intake import SubmissionProcessor
 from tests.slack.conftest import Stack, eventually, form_values, post_signed, submission
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from core.auditchain import verify
-from core.models import Attachment, Case, Entry
+from core.infra.auditchain import verify
+from core.infra.models import Attachment, Case, Entry
 from mailgateway.server import MailServer
 from tests.mail import corpus
 from tests.slack.conftest import Stack

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from core import cases as case_service
-from core.db import Database
-from core.settings import Settings
+from core.casework import cases as case_service
+from core.infra.db import Database
+from core.infra.settings import Settings
 from slackapp.emulator import SlackEmulator
 from steward import runtime
 from tests.conftest import TEST_KEY, free_port

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from core import cases as case_service
-from core.models import MessageSnapshot
+from core.casework import cases as case_service
+from core.infra.models import MessageSnapshot
 from mailgateway.server import MailServer
 from slackapp.blocks.common import escape, escape_plain, text_sections
 from slackapp.text import from_slack

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.models  # noqa: F401 - custom column types
+import core.infra.models  # noqa: F401 - custom column types
 
 revision = "0001"
 down_revision = None
@@ -36,10 +36,10 @@ def upgrade() -> None:
         sa.Column("slack_channel", sa.String(length=32), nullable=True),
         sa.Column("slack_thread_ts", sa.String(length=32), nullable=True),
         sa.Column("flags", sa.JSON(), nullable=False),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_activity_at", core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_activity_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code_name"),
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=255), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("slack_user_id", sa.String(length=32), nullable=True),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_people_email"), "people", ["email"], unique=False)
@@ -60,11 +60,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("due_at", core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("fired_at", core.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("cancelled_at", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fired_at", core.infra.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -85,12 +85,12 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_until", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("result_ref", sa.String(length=255), nullable=True),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -112,7 +112,7 @@ def upgrade() -> None:
         sa.Column("contact_email", sa.String(length=320), nullable=True),
         sa.Column("contact_preference", sa.String(length=32), nullable=True),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -138,7 +138,7 @@ def upgrade() -> None:
         sa.Column("full_text", sa.Text(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=255), nullable=True),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -156,7 +156,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("party_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -181,7 +181,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -201,7 +201,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=128), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -227,7 +227,7 @@ def upgrade() -> None:
         sa.Column("envelope_to", sa.JSON(), nullable=False),
         sa.Column("automatic", sa.String(length=64), nullable=True),
         sa.Column("sender_verified", sa.Boolean(), nullable=True),
-        sa.Column("received_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.models  # noqa: F401 - custom column types
+import core.infra.models  # noqa: F401 - custom column types
 
 revision = "0002"
 down_revision = "0001"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("reporter", sa.String(length=64), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.models  # noqa: F401 - custom column types
+import core.infra.models  # noqa: F401 - custom column types
 
 revision = "0003"
 down_revision = "0002"
@@ -27,18 +27,18 @@ def upgrade() -> None:
         sa.Column("stage", sa.String(length=16), nullable=False),
         sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.Column("other_description", sa.Text(), nullable=True),
-        sa.Column("ban_until", core.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("no_contact_until", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ban_until", core.infra.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("no_contact_until", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("remove_roles", sa.Text(), nullable=True),
         sa.Column("rationale", sa.Text(), nullable=False),
         sa.Column("message_to_reported", sa.Text(), nullable=False),
         sa.Column("message_to_reporter", sa.Text(), nullable=False),
         sa.Column("appeal_result", sa.String(length=16), nullable=True),
-        sa.Column("appeal_deadline", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("appeal_deadline", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("final", sa.Boolean(), nullable=False),
         sa.Column("decided_by", sa.String(length=64), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],
@@ -61,9 +61,9 @@ def upgrade() -> None:
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("accepted_by", sa.String(length=64), nullable=True),
-        sa.Column("accepted_at", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_at", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("accept_reason", sa.Text(), nullable=True),
-        sa.Column("received_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.models  # noqa: F401 - custom column types
+import core.infra.models  # noqa: F401 - custom column types
 
 revision = "0004"
 down_revision = "0003"
@@ -26,8 +26,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("received_at", core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("processed_at", core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("received_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", core.infra.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=200), nullable=True),

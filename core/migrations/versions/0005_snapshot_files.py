@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.models  # noqa: F401 - custom column types
+import core.infra.models  # noqa: F401 - custom column types
 
 revision = "0005"
 down_revision = "0004"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["snapshot_id"], ["message_snapshots.id"]),
         sa.PrimaryKeyConstraint("id"),
     )

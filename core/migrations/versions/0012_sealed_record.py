@@ -1,7 +1,7 @@
 """seal the record at rest; lookup hashes; the audit hash chain
 
 Content, identities, attachments and raw messages become AES-GCM ciphertext
-(core.sealed), equality lookups move to keyed-hash columns, and audit events
+(core.infra.sealed), equality lookups move to keyed-hash columns, and audit events
 gain their hash chain. Existing rows are sealed in place here, with the key
 the process was started with; a database with rows and no key is refused.
 
@@ -18,9 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-import core.models  # noqa: F401 - custom column types
-from core import crypto
-from core.models import Base
+import core.infra.models  # noqa: F401 - custom column types
+from core.infra import crypto
+from core.infra.models import Base
 
 revision = "0012"
 down_revision = "0014"
@@ -108,7 +108,7 @@ def upgrade() -> None:
         _seal_rows(bind, table, columns)
     for table, hashes in HASHES.items():
         _index_hashes(table, hashes, sqlite)
-    from core.auditchain import rechain_all
+    from core.infra.auditchain import rechain_all
 
     rechain_all(bind)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.models  # noqa: F401 - custom column types
+import core.infra.models  # noqa: F401 - custom column types
 
 revision = "0014"
 down_revision = "0005"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("version", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("snapshot", sa.JSON(), nullable=False),
-        sa.Column("created_at", core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.infra.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("version"),
     )
     op.add_column("cases", sa.Column("conduct_version", sa.String(length=64), nullable=True))

@@ -1,0 +1,1 @@
+"""Deciding a case: decisions, appeals, and the formal notices that carry them."""
