@@ -70,7 +70,7 @@ def settings_for(url: str):  # noqa: ANN201 - core.infra.settings.Settings
 
 
 def seed(db, settings, first: int, count: int, entries_per_case: int) -> list[Seeded]:  # noqa: ANN001
-    """Open `count` plain cases in groups through `core.intake.opening`, then add their other entries."""
+    """Open `count` plain cases in groups through `core.intake.opening`, then add the rest."""
     from sqlalchemy import insert
 
     from core.casework.cases import ReportDraft, Source
