@@ -110,10 +110,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """`--long` and `STEWARD_LONG_TESTS=1` are one switch: the Hypothesis profiles are
+    chosen when tests/hostile is collected, from the environment, so set it here first."""
+    if config.getoption("--long"):
+        os.environ["STEWARD_LONG_TESTS"] = "1"
+
+
 @pytest.fixture(scope="session")
 def long_mode(request: pytest.FixtureRequest) -> bool:
     """Whether fault tests run their deep variant; CI runs the bounded one."""
-    return bool(request.config.getoption("--long")) or os.environ.get("STEWARD_LONG_TESTS") == "1"
+    return os.environ.get("STEWARD_LONG_TESTS", "").lower() in {"1", "true", "yes"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

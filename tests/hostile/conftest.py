@@ -1,10 +1,10 @@
 """Hostile input: Hypothesis profiles, and a watch on the logs for crashes.
 
 The fuzzing tests run a bounded number of examples in CI (the `steward-ci`
-profile). Set `STEWARD_LONG_TESTS=1` for the deep run (`steward-long`): many
+profile). Pass `--long` (or set `STEWARD_LONG_TESTS=1`) for the deep run (`steward-long`): many
 times the examples, for a night or before a release:
 
-    STEWARD_LONG_TESTS=1 .venv/bin/pytest tests/hostile -q
+    .venv/bin/pytest tests/hostile -q --long
 
 Each test draws its own count with `examples(n)`: `n` in CI, `LONG_FACTOR * n`
 in the long mode.
@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # The real gateway and the Slack stack, as the other suites start them.
@@ -44,6 +45,15 @@ _COMMON = {
 settings.register_profile("steward-ci", max_examples=40, **_COMMON)
 settings.register_profile("steward-long", max_examples=40 * LONG_FACTOR, **_COMMON)
 settings.load_profile("steward-long" if LONG else "steward-ci")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`--long` chooses the deep profile too; this runs before the test modules are
+    imported, which is when `examples` reads the mode."""
+    global LONG
+    if config.getoption("--long", default=False) and not LONG:
+        LONG = True
+        settings.load_profile("steward-long")
 
 
 def examples(n: int) -> settings:
