@@ -294,9 +294,11 @@ def _response_due(
 def _retention_starts(
     session: Session, settings: Settings, case: Case, deadline: Deadline, now: datetime
 ) -> None:
-    """The case closed: its expunge date follows from its outcome and the settings."""
+    """The case closed: its expunge date follows from its outcome and the settings.
+    A case closed before retention existed (migration 0018) gets the full notice."""
     if case.status == Status.CLOSED and not retention.is_expunged(case):
-        retention.plan(session, settings, case, now)
+        full_notice = bool((deadline.payload or {}).get(retention.FULL_NOTICE))
+        retention.plan(session, settings, case, now, full_notice=full_notice)
 
 
 def _expunge_notice(

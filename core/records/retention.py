@@ -55,6 +55,8 @@ from core.policy.code import Need
 from core.policy.record import case_code
 
 DISMISSED = frozenset({"no_violation"})
+# A `retention_starts` payload flag: plan with the full notice (see `plan`).
+FULL_NOTICE = "full_notice"
 PERMANENT = frozenset({"permanent_ban", "expulsion"})
 OVERTURN = "overturn"
 RETENTION_KINDS = (
@@ -124,23 +126,33 @@ def on_reopened(session: Session, case: Case) -> None:
     cancel_kinds(session, case.id, RETENTION_KINDS, "case reopened")
 
 
-def plan(session: Session, settings: Settings, case: Case, now: datetime) -> datetime | None:
-    """Schedule the notice and the expunge for a closed case; returns the expunge date."""
+def plan(
+    session: Session, settings: Settings, case: Case, now: datetime, *, full_notice: bool = False
+) -> datetime | None:
+    """Schedule the notice and the expunge for a closed case; returns the expunge date.
+
+    `full_notice` is for a case planned long after it closed (one closed before
+    retention existed): a period that already ran out would delete it the moment the
+    stewards are told, so it is expunged a full notice period from now instead, and
+    they still have the time to choose *Keep longer*.
+    """
     cancel_kinds(session, case.id, (DeadlineKind.EXPUNGE_NOTICE, DeadlineKind.EXPUNGE), "replanned")
     due = period_end(session, settings, case)
     if due is None:
         audit.record(session, "retention.kept", case=case)
         return None
-    _schedule_pair(session, settings, case, due, now)
-    return due
+    if full_notice:
+        due = max(due, now + timedelta(days=settings.expunge_notice_days))
+    return _schedule_pair(session, settings, case, due, now)
 
 
 def _schedule_pair(
     session: Session, settings: Settings, case: Case, due: datetime, now: datetime
-) -> None:
+) -> datetime:
     notice_at = max(due - timedelta(days=settings.expunge_notice_days), now)
     schedule(session, case, DeadlineKind.EXPUNGE_NOTICE, notice_at, {"expunge_at": iso(due)})
     schedule(session, case, DeadlineKind.EXPUNGE, due)
+    return due
 
 
 def expunge_row(session: Session, case_id: int) -> Deadline | None:
