@@ -33,10 +33,13 @@ from core.infra import audit
 from core.infra.db import Database
 from core.infra.models import Case, Entry
 from core.infra.ports import OutboundItem, PermanentDeliveryError, TransientDeliveryError
+from core.records.retention import is_expunged
 from slackapp.blocks.common import Block, message_parts, versioned
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view
 from slackapp.blocks.thread import (
+    expunged_blocks,
+    expunged_text,
     keep_longer_target,
     moved_blocks,
     moved_text,
@@ -47,6 +50,7 @@ from slackapp.blocks.thread import (
     snooze_target,
 )
 from slackapp.context import SlackContext
+from slackapp.expunging import clear_case
 from slackapp.pacing import ChannelPacer
 from slackapp.readmodels import open_cases, own_cases, root_facts, steward_desk
 
@@ -78,6 +82,7 @@ class SlackDeliverer:
         handler = {
             "case.root": self._root,
             "case.notice": self._notice,
+            "case.expunge": self._expunge,
             "room.create": self._room_create,
             "room.members": self._room_members,
             "dm": self._dm,
@@ -129,9 +134,16 @@ class SlackDeliverer:
             case = session.get(Case, item.case_id)
             if case is None:
                 raise PermanentDeliveryError("case not found")
-            facts = root_facts(session, case, self.ctx.settings)
             channel, ts = case.slack_channel, case.slack_thread_ts
-            target = self.channel_for(case)
+            if is_expunged(case):
+                on = str((case.flags or {}).get("expunged_at") or "")[:10]
+                tombstone = (case.ref, case.code_name, on)
+            else:
+                tombstone = None
+                facts = root_facts(session, case, self.ctx.settings)
+                target = self.channel_for(case)
+        if tombstone is not None:
+            return self._expunged_root(channel, ts, *tombstone)
         blocks, fallback = versioned(root_blocks(facts), secrets.token_hex(4)), root_text(facts)
         client = self.ctx.client
         if ts and channel == target:
@@ -156,6 +168,25 @@ class SlackDeliverer:
             if case is not None:
                 case.slack_channel, case.slack_thread_ts = channel, posted
         return posted
+
+    def _expunged_root(
+        self, channel: str | None, ts: str | None, ref: str, code_name: str, on: str
+    ) -> str:
+        """An expunged case's root stays where it is, as a tombstone; one never posted
+        is not posted now."""
+        if not (channel and ts):
+            return "expunged"
+        self.ctx.client.chat_update(
+            channel=channel,
+            ts=ts,
+            text=expunged_text(ref, code_name, on),
+            blocks=expunged_blocks(ref, code_name, on),
+        )
+        return ts
+
+    def _expunge(self, item: OutboundItem) -> str:
+        """Clear an expunged case out of Slack (`slackapp/expunging.py`)."""
+        return clear_case(self.ctx, item, self._bot_user())
 
     def _room_create(self, item: OutboundItem) -> str:
         """Create the case's private room once; a retry finds the room it made before.

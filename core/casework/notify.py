@@ -10,6 +10,10 @@ Channels:
 - `chat`: a person's direct messages with the bot (`dm`) and their Home tab
   (`home`).
 
+Expunging a case queues `case.expunge` on its thread's stream: the adapter turns
+every root the case had into a tombstone and deletes every other message Steward
+posted in its threads (see `clear_thread`).
+
 A case with a conflict is discussed in its own restricted room: the same
 ordered stream gains `room.create` (create the private channel once),
 `room.members` (invite exactly the stewards who may see the case, remove anyone
@@ -140,6 +144,41 @@ def _already_waiting(session: Session, *criteria: Any) -> bool:
         *criteria, OutboxItem.status == outbox.PENDING, OutboxItem.claimed_until.is_(None)
     )
     return session.scalar(waiting.limit(1)) is not None
+
+
+def clear_thread(session: Session, case: Case, expunged_at: str) -> OutboxItem:
+    """Queue the chat clean-up of an expunged case. Call it before the case's outbox rows
+    and flags are deleted: it copies from them where Steward posted about the case.
+
+    The payload names the roots (the current one, and the ts of every root posted
+    before, such as the shared thread a restricted room replaced) and the room; the
+    adapter makes each root a tombstone and deletes Steward's own lines under it.
+    Members' direct messages are left alone: they are the member's own copy of what
+    they were told, and a reporter may need it.
+    """
+    session.flush()
+    earlier = session.scalars(
+        select(OutboxItem.result_ref)
+        .where(
+            OutboxItem.case_id == case.id,
+            OutboxItem.channel == STAFF,
+            OutboxItem.kind == "case.root",
+            OutboxItem.status == outbox.DELIVERED,
+            OutboxItem.result_ref.is_not(None),
+        )
+        .order_by(OutboxItem.id)
+    )
+    roots = [ts for ts in dict.fromkeys(earlier) if ts and ts != case.slack_thread_ts]
+    payload = {
+        "expunged_at": expunged_at,
+        "channel": case.slack_channel,
+        "thread_ts": case.slack_thread_ts,
+        "earlier_roots": roots,
+        "room": room_of(case),
+    }
+    return outbox.enqueue(
+        session, STAFF, "case.expunge", payload, case_id=case.id, ordering_key=thread_key(case)
+    )
 
 
 def staff_notice(

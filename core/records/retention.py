@@ -16,6 +16,7 @@ that do not carry them. A new report about the same person pushes back the
 expunge dates of that person's earlier cases: a pattern must stay visible.
 
 Expunging deletes the content, the identities, the files and the raw mail, and
+queues the clean-up of what Steward posted in chat (`notify.clear_thread`), and
 keeps a tombstone for statistics: the case row (reference, code name, dates,
 source, category), its decisions' outcomes and appeal results, and the audit
 trail, whose rows hold no content, so the trail stays whole and verifiable.
@@ -249,12 +250,16 @@ def expunge(session: Session, case: Case, now: datetime | None = None) -> None:
     """Delete what the case says and who it is about; keep the tombstone and the audit trail."""
     now = now or utcnow()
     case_id = case.id
+    cleanup = notify.clear_thread(session, case, iso(now))  # reads the rows deleted below
+    session.flush()
     for model in (InboundMessage, Attachment, MailReference):
         session.execute(delete(model).where(model.case_id == case_id))
     snapshots = select(MessageSnapshot.id).where(MessageSnapshot.case_id == case_id)
     session.execute(delete(SnapshotFile).where(SnapshotFile.snapshot_id.in_(snapshots)))
     session.execute(delete(MessageSnapshot).where(MessageSnapshot.case_id == case_id))
-    session.execute(delete(OutboxItem).where(OutboxItem.case_id == case_id))
+    session.execute(
+        delete(OutboxItem).where(OutboxItem.case_id == case_id, OutboxItem.id != cleanup.id)
+    )
     session.execute(update(Submission).where(Submission.case_id == case_id).values(payload={}))
     session.execute(
         update(Entry)
@@ -280,13 +285,6 @@ def expunge(session: Session, case: Case, now: datetime | None = None) -> None:
     case.claimed_by = None
     session.flush()
     audit.record(session, "case.expunged", case=case)
-    notify.staff_notice(
-        session,
-        case,
-        Notice.SYSTEM,
-        summary=f"{case.ref} has been expunged under the retention rules. Only its "
-        "statistics are kept.",
-    )
     notify.refresh_views(session, case)
 
 

@@ -204,6 +204,23 @@ def moved_blocks(ref: str) -> list[Block]:
     return [section(f":lock: {moved_text(ref)}")]
 
 
+def expunged_text(ref: str, code_name: str, expunged_on: str) -> str:
+    """What a root keeps once its case is expunged: reference, code name and date only."""
+    return f"{ref} ({code_name}) was expunged on {expunged_on} under the retention rules."
+
+
+def expunged_blocks(ref: str, code_name: str, expunged_on: str) -> list[Block]:
+    """The tombstone root. Steward deletes its own lines in the thread; a bot cannot
+    delete people's messages, so stewards' replies stay and are theirs to delete."""
+    return [
+        section(f":wastebasket: {expunged_text(ref, code_name, expunged_on)}"),
+        context(
+            "Nothing of the case is kept here: Steward deleted its own messages in this "
+            "thread. Stewards' replies stay; each steward can delete their own."
+        ),
+    ]
+
+
 def notice_blocks(
     line: str,
     disclosed_text: str | None,

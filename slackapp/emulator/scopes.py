@@ -27,6 +27,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "auth.test": None,
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
+    "chat.delete": "chat:write",
     "chat.postEphemeral": "chat:write",
     "chat.getPermalink": None,
     "users.info": "users:read",

@@ -213,6 +213,7 @@ class WebApi:
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
             "chat.update": self.chat_update,
+            "chat.delete": self.chat_delete,
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.getPermalink": self.chat_get_permalink,
             "conversations.info": self.conversations_info,
@@ -443,6 +444,15 @@ class WebApi:
             "text": message.get("text", ""),
             "message": rendered,
         }
+
+    def chat_delete(self, params: Params) -> dict[str, Any]:
+        """A bot token deletes only the bot's own messages, as in Slack."""
+        channel = self._resolve_channel(params.get("channel"))
+        message = self.ws.message(channel, params.text("ts"))
+        if message.get("bot_id") != self.ws.bot["bot_id"]:
+            raise SlackError("cant_delete_message")
+        self.ws.delete_message(channel, message["ts"])
+        return {"channel": channel["id"], "ts": message["ts"]}
 
     def chat_post_ephemeral(self, params: Params) -> dict[str, Any]:
         channel = self._writable(params.get("channel"))

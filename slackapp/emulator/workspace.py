@@ -383,6 +383,32 @@ class Workspace:
             self.changed.notify_all()
             return stored
 
+    def delete_message(self, channel: dict[str, Any], ts: str) -> None:
+        """Remove a message. A thread parent that still has replies stays as Slack's
+        tombstone ("This message was deleted."), so the replies keep their thread."""
+        with self.lock:
+            message = channel["messages"][ts]
+            if channel["threads"].get(ts):
+                channel["messages"][ts] = {
+                    "type": "message",
+                    "subtype": "tombstone",
+                    "text": "This message was deleted.",
+                    "user": "USLACKBOT",
+                    "hidden": True,
+                    "ts": ts,
+                    "thread_ts": ts,
+                    "team": message.get("team"),
+                }
+            else:
+                del channel["messages"][ts]
+                root = message.get("thread_ts")
+                replies = channel["threads"].get(root) if root and root != ts else None
+                if replies is not None and ts in replies:
+                    replies.remove(ts)
+                    if not replies:
+                        del channel["threads"][root]
+            self.changed.notify_all()
+
     def bot_message_fields(self) -> dict[str, Any]:
         return {
             "user": self.bot["user_id"],

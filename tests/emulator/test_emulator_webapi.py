@@ -421,3 +421,48 @@ def test_malformed_metadata_is_refused(
         client.chat_postMessage(channel="G_STAFF", text="x", metadata=metadata)
     assert info.value.response["error"] == "invalid_metadata_format"
     assert emu.state()["channels"]["G_STAFF"]["messages"] == []
+
+
+def test_chat_delete_removes_the_bots_own_reply_and_answers_message_not_found_after(
+    client: WebClient, emu: SlackEmulator
+) -> None:
+    root = client.chat_postMessage(channel="G_STAFF", text="root")
+    reply = client.chat_postMessage(channel="G_STAFF", text="line", thread_ts=root["ts"])
+    answer = client.chat_delete(channel="G_STAFF", ts=reply["ts"])
+    assert (answer["ok"], answer["channel"], answer["ts"]) == (True, "G_STAFF", reply["ts"])
+    [message] = emu.state()["channels"]["G_STAFF"]["messages"]
+    assert (message["text"], message["replies"], message.get("reply_count")) == ("root", [], None)
+    again = error_of(lambda: client.chat_delete(channel="G_STAFF", ts=reply["ts"]))
+    assert again.response["error"] == "message_not_found"
+    unknown = error_of(lambda: client.chat_delete(channel="G_NOPE", ts=reply["ts"]))
+    assert unknown.response["error"] == "channel_not_found"
+
+
+def test_chat_delete_of_a_parent_with_replies_leaves_slacks_tombstone(
+    client: WebClient, emu: SlackEmulator
+) -> None:
+    root = client.chat_postMessage(channel="G_STAFF", text="root")
+    emu.post("U_STEW1", "G_STAFF", "a steward's reply", thread_ts=root["ts"])
+    client.chat_delete(channel="G_STAFF", ts=root["ts"])
+    [message] = emu.state()["channels"]["G_STAFF"]["messages"]
+    assert (message["subtype"], message["text"]) == ("tombstone", "This message was deleted.")
+    assert [r["text"] for r in message["replies"]] == ["a steward's reply"]
+
+
+def test_a_bot_cannot_delete_someone_elses_message() -> None:
+    seed = {
+        "users": [{"id": "U_A", "name": "a"}],
+        "channels": [
+            {
+                "id": "G_X",
+                "is_private": True,
+                "members": ["U_A", "U_STEWARDBOT"],
+                "messages": [{"ts": "1700000000.000001", "user": "U_A", "text": "mine"}],
+            }
+        ],
+    }
+    with SlackEmulator(seed=seed) as emu:
+        client = WebClient(base_url=emu.api_url, token=emu.bot_token)
+        err = error_of(lambda: client.chat_delete(channel="G_X", ts="1700000000.000001"))
+        assert err.response["error"] == "cant_delete_message"
+        assert emu.state()["channels"]["G_X"]["messages"][0]["text"] == "mine"

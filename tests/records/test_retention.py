@@ -281,7 +281,9 @@ def test_keep_longer_from_the_thread_needs_a_reason_and_moves_the_date(
     assert not expunged(db, 1)
     wait_until(lambda: expunged(db, 1), timeout=20)
     stack.drain()
-    assert any("has been expunged" in m.get("text", "") for m in stack.staff_messages())
+    [root] = [m for m in stack.staff_messages() if "replies" in m]
+    assert root["text"].startswith("COC-1 (") and " was expunged on " in root["text"]
+    assert not [m for m in root["replies"] if m.get("bot_id")]
 
 
 def test_expunging_unlinks_a_person_other_cases_name_and_empties_one_named_only_there(
