@@ -8,6 +8,7 @@ it may be left in the emulator's stored messages.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -89,17 +90,24 @@ def expunge_row(stack: Stack) -> OutboxItem:
 
 
 def test_the_root_becomes_a_tombstone_stewards_lines_go_and_a_stewards_reply_stays(
-    stack: Stack,
+    stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
     reported_with_a_quoted_message(stack)
     root = root_of(stack, "G_STAFF")
     stack.emulator.post("U_STEW1", "G_STAFF", STEWARD_REPLY, thread_ts=root["ts"])
     stack.drain()
-    assert bot_replies(thread(stack, "G_STAFF", root["ts"]), root["ts"])
+    lines = bot_replies(thread(stack, "G_STAFF", root["ts"]), root["ts"])
+    assert lines
     dms = stack.dm_messages("U_ALEX")
     assert dms
 
-    code_name = expunge_case(stack)
+    with caplog.at_level(logging.DEBUG):
+        code_name = expunge_case(stack)
+    cleared = [r for r in caplog.records if r.name == "slackapp.expunging"]
+    assert [r.getMessage() for r in cleared] == [
+        f"expunged case cleared from Slack: {len(lines)} message(s) deleted, 0 kept"
+    ]
+    assert SECRET not in caplog.text and "Quillon" not in caplog.text
 
     messages = thread(stack, "G_STAFF", root["ts"])
     [new_root] = [m for m in messages if m["ts"] == root["ts"]]

@@ -199,3 +199,20 @@ def test_a_conflicted_steward_sees_nothing_of_the_restricted_room(stack: Stack) 
     assert "🔒 coc-1-restricted" in other["pane-head"]["html"]
     assert "coc-1-restricted" in other["sidebar"]["html"]
     assert "COC-1" in other["pane-body"]["html"] and "COC-1" in other["thread-body"]["html"]
+
+
+def test_a_deleted_message_is_gone_and_a_deleted_parent_keeps_its_thread() -> None:
+    with SlackEmulator() as emulator:
+        client = WebClient(base_url=emulator.api_url, token=emulator.bot_token)
+        root = client.chat_postMessage(channel="G_STAFF", text="COC-9 root")
+        line = client.chat_postMessage(channel="G_STAFF", text="a line", thread_ts=root["ts"])
+        emulator.post("U_STEW1", "G_STAFF", "my own reply", thread_ts=root["ts"])
+        where = f"as=U_STEW1&pane=G_STAFF&thread={root['ts']}"
+        assert "a line" in parts(emulator, where)["thread-body"]["html"]
+        client.chat_delete(channel="G_STAFF", ts=line["ts"])
+        client.chat_delete(channel="G_STAFF", ts=root["ts"])
+        pane = parts(emulator, "as=U_STEW1&pane=G_STAFF")["pane-body"]["html"]
+        assert '<div class="msg-content"><i>This message was deleted.</i></div>' in pane
+        assert "COC-9 root" not in pane and '<a class="thread-link"' in pane
+        thread = parts(emulator, where)["thread-body"]["html"]
+        assert "a line" not in thread and "my own reply" in thread

@@ -251,6 +251,8 @@ class WorkspacePage:
         in_thread: bool = False,
         ephemeral: bool = False,
     ) -> str:
+        if message.get("subtype") == "tombstone":
+            return self._deleted(channel, message, in_thread)
         name, key, is_app = self.author(message)
         badge = ' <span class="app-badge">APP</span>' if is_app else ""
         ts = str(message.get("ts", ""))
@@ -273,6 +275,17 @@ class WorkspacePage:
             f'<div class="msg-head"><span class="author">{esc(name)}</span>{badge}'
             f' <time title="{esc(when[1])}">{esc(when[0])}</time>{edited}</div>'
             f'{note}<div class="msg-content">{content}</div>{files}{summary}</div>{tools}</div>'
+        )
+
+    def _deleted(self, channel: dict[str, Any], message: dict[str, Any], in_thread: bool) -> str:
+        """A deleted message that still has replies: Slack keeps its place in the channel
+        with a grey line and no author, so the thread stays reachable."""
+        summary = "" if in_thread else self._thread_link(message)
+        return (
+            f'<div class="msg deleted" data-ts="{esc(str(message.get("ts", "")))}" '
+            f'data-container="message" data-channel="{esc(channel["id"])}">'
+            '<div class="msg-main"><div class="msg-content"><i>This message was deleted.</i>'
+            f"</div>{summary}</div></div>"
         )
 
     def content(self, message: dict[str, Any]) -> str:
