@@ -194,19 +194,21 @@ def test_chat_update_keeps_blocks_unless_given(client: WebClient, emu: SlackEmul
     assert message["blocks"][0]["block_id"] == "s"
 
 
+SOMEONE_ELSES_MESSAGE = {
+    "users": [{"id": "U_A", "name": "a"}],
+    "channels": [
+        {
+            "id": "G_X",
+            "is_private": True,
+            "members": ["U_A", "U_STEWARDBOT"],
+            "messages": [{"ts": "1700000000.000001", "user": "U_A", "text": "mine"}],
+        }
+    ],
+}
+
+
 def test_cannot_update_someone_elses_message() -> None:
-    seed = {
-        "users": [{"id": "U_A", "name": "a"}],
-        "channels": [
-            {
-                "id": "G_X",
-                "is_private": True,
-                "members": ["U_A", "U_STEWARDBOT"],
-                "messages": [{"ts": "1700000000.000001", "user": "U_A", "text": "mine"}],
-            }
-        ],
-    }
-    with SlackEmulator(seed=seed) as emu:
+    with SlackEmulator(seed=SOMEONE_ELSES_MESSAGE) as emu:
         client = WebClient(base_url=emu.api_url, token=emu.bot_token)
         err = error_of(lambda: client.chat_update(channel="G_X", ts="1700000000.000001", text="x"))
         assert err.response["error"] == "cant_update_message"
@@ -450,18 +452,7 @@ def test_chat_delete_of_a_parent_with_replies_leaves_slacks_tombstone(
 
 
 def test_a_bot_cannot_delete_someone_elses_message() -> None:
-    seed = {
-        "users": [{"id": "U_A", "name": "a"}],
-        "channels": [
-            {
-                "id": "G_X",
-                "is_private": True,
-                "members": ["U_A", "U_STEWARDBOT"],
-                "messages": [{"ts": "1700000000.000001", "user": "U_A", "text": "mine"}],
-            }
-        ],
-    }
-    with SlackEmulator(seed=seed) as emu:
+    with SlackEmulator(seed=SOMEONE_ELSES_MESSAGE) as emu:
         client = WebClient(base_url=emu.api_url, token=emu.bot_token)
         err = error_of(lambda: client.chat_delete(channel="G_X", ts="1700000000.000001"))
         assert err.response["error"] == "cant_delete_message"
