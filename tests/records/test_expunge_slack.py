@@ -190,3 +190,52 @@ def test_a_case_never_posted_is_expunged_without_posting_anything(stack: Stack) 
     expunge_case(stack)
     assert not [m for m in stack.staff_messages("G_STAFF") if "COC-1" in json.dumps(m)]
     assert expunge_row(stack).status == "delivered"
+
+
+def test_an_escalated_case_is_cleared_in_the_staff_channel_its_room_and_escalation(
+    stack: Stack,
+) -> None:
+    reported_with_a_quoted_message(stack)
+    shared = root_of(stack, "G_STAFF")
+    stack.emulator.click(
+        "U_STEW2", "case_recuse", channel="G_STAFF", message_ts=shared["ts"], value="1"
+    )
+    stack.drain()
+    [room] = [
+        c for c in stack.emulator.state()["channels"].values() if c["name"].startswith("coc-1")
+    ]
+    in_room = root_of(stack, room["id"])
+    stack.emulator.click(
+        "U_STEW1", "case_recuse", channel=room["id"], message_ts=in_room["ts"], value="1"
+    )
+    stack.drain()
+    escalated = root_of(stack, "G_ESCALATE")
+
+    code_name = expunge_case(stack)
+
+    roots = (("G_STAFF", shared), (room["id"], in_room), ("G_ESCALATE", escalated))
+    for channel, root in roots:
+        messages = thread(stack, channel, root["ts"])
+        [new_root] = [m for m in messages if m["ts"] == root["ts"]]
+        assert new_root["text"] == tombstone("COC-1", code_name)
+        assert bot_replies(messages, root["ts"]) == []
+        assert SECRET not in json.dumps(stack.emulator.state()["channels"][channel])
+
+
+def test_slack_failing_mid_clean_up_is_retried_until_the_thread_is_clear(stack: Stack) -> None:
+    reported_with_a_quoted_message(stack)
+    root = root_of(stack, "G_STAFF")
+    stack.emulator.faults("chat.delete", status=500)
+
+    expunge_case(stack)
+
+    def cleared() -> bool:
+        stack.drain()
+        return expunge_row(stack).status == "delivered"
+
+    assert eventually(cleared, timeout=15)
+    row = expunge_row(stack)
+    assert row.attempts == 2
+    assert bot_replies(thread(stack, "G_STAFF", root["ts"]), root["ts"]) == []
+    assert SECRET not in json.dumps(stack.emulator.state()["channels"]["G_STAFF"])
+    assert audits(stack, "slack.messages_kept") == []
