@@ -13,7 +13,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, start, stop, wait_for_port  # noqa: E402
+from bench.common import ROOT, free_port, scratch, start, stop, wait_for_port  # noqa: E402
 from slackapp.emulator import SlackEmulator, signed_headers  # noqa: E402
 
 P99_TARGET_MS = 300.0
@@ -75,7 +74,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def run(requests: int, concurrency: int) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="steward-ack-"))
+    work = scratch("steward-ack-")
     with SlackEmulator() as emulator:
         secret = emulator.signing_secret
         run_id = str(int(time.time()))

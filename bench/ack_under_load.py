@@ -18,7 +18,6 @@ import argparse
 import json
 import smtplib
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ack_latency import count_cases, fire, percentiles, submission  # noqa: E402
-from bench.common import free_port, start_steward_run, stop  # noqa: E402
+from bench.common import free_port, scratch, start_steward_run, stop  # noqa: E402
 from bench.smtp_ingest import message  # noqa: E402
 from slackapp.emulator import SlackEmulator  # noqa: E402
 
@@ -68,7 +67,7 @@ class Flood:
 
 
 def run(requests: int, concurrency: int, connections: int) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="steward-ackload-"))
+    work = scratch("steward-ackload-")
     url = f"sqlite:///{work / 'steward.db'}"
     run_id = str(int(time.time()))
     from core.infra.db import Database

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # every process the benchmark starts (they inherit the environment).
 os.environ.setdefault("STEWARD_ENCRYPTION_KEY", crypto.generate_key())
 crypto.install(crypto.parse_keys(os.environ["STEWARD_ENCRYPTION_KEY"]))
+
+
+def scratch(prefix: str) -> Path:
+    """A working directory removed when the benchmark exits, however it exits: a
+    `scale.py --long` record alone is over half a gigabyte."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def free_port() -> int:

@@ -24,7 +24,6 @@ import re
 import smtplib
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     ROOT,
     free_port,
+    scratch,
     start,
     start_steward_run,
     stop,
@@ -148,7 +148,7 @@ def burst(emulator: SlackEmulator, port: int, count: int, run: str) -> dict:
 
 
 def run(reports: int, burst_size: int) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="steward-thread-"))
+    work = scratch("steward-thread-")
     url = f"sqlite:///{work / 'steward.db'}"
     run_id = str(int(time.time()))
     with SlackEmulator() as emulator:

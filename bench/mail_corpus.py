@@ -37,7 +37,6 @@ import json
 import re
 import smtplib
 import sys
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -45,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, start, stop, wait_for_port  # noqa: E402
+from bench.common import ROOT, free_port, scratch, start, stop, wait_for_port  # noqa: E402
 
 CORPUS_PLACE = Path("shared") / "corpora" / "mail"
 AUTOMATIC_LABELS = frozenset({"bounce", "auto_reply", "arf"})
@@ -339,7 +338,7 @@ def run(
 
     max_bytes = Settings().max_message_bytes
     report = Report(load(corpus, limit, sender_from_header))
-    work = Path(tempfile.mkdtemp(prefix="steward-corpus-"))
+    work = scratch("steward-corpus-")
     url = database_url or f"sqlite:///{work / 'steward.db'}"
     Database(url).upgrade()
     port = free_port()

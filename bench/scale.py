@@ -29,7 +29,6 @@ import resource
 import smtplib
 import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -40,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import free_port, start, stop, wait_for_port  # noqa: E402
+from bench.common import free_port, scratch, start, stop, wait_for_port  # noqa: E402
 
 P95_TARGET_MS = 20.0
 RSS_TARGET_MB = 150.0
@@ -296,7 +295,7 @@ def web_rss(url: str, work: Path, opens: int) -> list[float]:
 def run(cases: int, entries: int, url: str | None, samples: int) -> dict:
     from core.infra.db import Database
 
-    work = Path(tempfile.mkdtemp(prefix="steward-scale-"))
+    work = scratch("steward-scale-")
     url = url or f"sqlite:///{work / 'steward.db'}"
     settings = settings_for(url)
     db = Database(url)

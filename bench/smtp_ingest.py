@@ -15,7 +15,6 @@ import json
 import smtplib
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, start, stop, wait_for_port  # noqa: E402
+from bench.common import ROOT, free_port, scratch, start, stop, wait_for_port  # noqa: E402
 
 TARGET_RATIO = 0.25
 
@@ -84,7 +83,7 @@ def count_cases(database_url: str) -> int:
 
 
 def run(messages: int, connections: int, database_url: str | None) -> dict[str, float]:
-    work = Path(tempfile.mkdtemp(prefix="steward-bench-"))
+    work = scratch("steward-bench-")
     url = database_url or f"sqlite:///{work / 'steward.db'}"
     run_id = str(int(time.time()))
     load = [message(n, run_id) for n in range(messages)]

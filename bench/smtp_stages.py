@@ -21,12 +21,11 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port  # noqa: E402
+from bench.common import ROOT, free_port, scratch  # noqa: E402
 from bench.smtp_ingest import message, sink_run, steward_run  # noqa: E402
 from core.infra.settings import Settings  # noqa: E402
 from mailgateway.ingest import Envelope, IngestResult, MailIngest, Outcome  # noqa: E402
@@ -99,7 +98,7 @@ def sink(load: list[tuple[str, bytes]], connections: int) -> float:
 def steward(load: list[tuple[str, bytes]], connections: int) -> float:
     from core.infra.db import Database
 
-    work = Path(tempfile.mkdtemp(prefix="steward-bench-"))
+    work = scratch("steward-bench-")
     url = f"sqlite:///{work / 'steward.db'}"
     Database(url).upgrade()
     return len(load) / steward_run(load, connections, url, work)

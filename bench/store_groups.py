@@ -20,7 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event  # noqa: E402
 
-from bench.common import ROOT  # noqa: E402, F401 - installs the run's key
+from bench.common import ROOT, scratch  # noqa: E402, F401 - installs the run's key
 from bench.smtp_ingest import message  # noqa: E402
 from core.infra.db import Database  # noqa: E402
 from core.infra.settings import Settings  # noqa: E402
@@ -114,7 +113,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="1,2,4,16")
     parser.add_argument("--messages", type=int, default=256, help="per group size")
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='steward-bench-')}/s.db"
+    url = args.database_url or f"sqlite:///{scratch('steward-bench-')}/s.db"
     db = Database(url)
     db.upgrade()
     counts = Counts(db)
