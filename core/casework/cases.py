@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.casework import notify
-from core.casework.codenames import new_code_name, new_token
+from core.casework.codenames import free_code_names, new_token
 from core.casework.deadlines import opening_clocks, schedule
 from core.casework.notify import Notice
 from core.casework.people import Contact, find_or_create_person
@@ -191,14 +191,7 @@ def _new_case(session: Session, draft: ReportDraft, now: Any) -> Case:
     thousands, times the concurrency); the loser's commit fails on the unique
     constraint and its sender is asked to retry, so nothing is lost.
     """
-    taken = True
-    for attempt in range(12):
-        code_name = new_code_name(suffix=attempt >= 6)
-        taken = session.scalar(select(Case.id).where(Case.code_name == code_name)) is not None
-        if not taken:
-            break
-    if taken:
-        raise RuntimeError("could not allocate a code name")
+    (code_name,) = free_code_names(session.connection(), 1)
     case = Case(
         code_name=code_name,
         status=str(Status.NEW),

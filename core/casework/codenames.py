@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
+
+from sqlalchemy import Connection, bindparam, select
+
+from core.infra.models import Case, Person
 
 ADJECTIVES = tuple(
     """
@@ -52,3 +57,34 @@ def new_code_name(suffix: bool = False) -> str:
 def new_token(nbytes: int = 12) -> str:
     """An unguessable, address-safe token (lowercase, since mail systems fold case)."""
     return secrets.token_hex(nbytes)
+
+
+ATTEMPTS = 12
+_TAKEN = {
+    table: select(table.code_name).where(table.code_name.in_(bindparam("names", expanding=True)))
+    for table in (Case, Person)
+}
+
+
+def free_code_names(
+    conn: Connection, count: int, *, people: bool = False, avoid: Collection[str] = ()
+) -> list[str]:
+    """`count` code names nobody holds yet, for cases or (`people`) for people.
+
+    Names are drawn at random from a finite space and the columns are unique: a draw
+    that collides would fail the whole intake at commit, so draws are checked against
+    the record (one query per round, whatever `count`) and against `avoid`, names
+    given in the same unit of work and not yet written. People's names always carry
+    a number, as there are far more people than cases; cases' do after six rounds.
+    """
+    names: list[str] = []
+    for attempt in range(ATTEMPTS):
+        wanted = count - len(names)
+        suffix = people or attempt >= 6
+        candidates = list(dict.fromkeys(new_code_name(suffix=suffix) for _ in range(wanted)))
+        taken = set(conn.scalars(_TAKEN[Person if people else Case], {"names": candidates}))
+        taken.update(avoid)
+        names += [n for n in candidates if n not in taken and n not in names][:wanted]
+        if len(names) == count:
+            return names
+    raise RuntimeError("could not allocate a code name")

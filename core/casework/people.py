@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.casework.codenames import new_code_name
+from core.casework.codenames import free_code_names, new_code_name
 from core.infra.crypto import lookup_hashes
 from core.infra.models import Person
 
@@ -68,23 +68,10 @@ def new_person_code_name() -> str:
     return new_code_name(suffix=True)
 
 
-def free_person_code_name(session: Session, attempts: int = 20) -> str:
-    """A person's code name nobody holds yet.
-
-    Names are drawn at random from a large but finite space, and the column is unique:
-    an unchecked draw that collides would fail the whole intake at commit, so the
-    draw is checked against the record and this unit of work first.
-    """
+def free_person_code_name(session: Session) -> str:
+    """A person's code name nobody holds yet, nor anyone added in this unit of work."""
     pending = {obj.code_name for obj in session.new if isinstance(obj, Person)}
-    for _ in range(attempts):
-        name = new_person_code_name()
-        if name in pending:
-            continue
-        with session.no_autoflush:
-            taken = session.scalar(select(Person.id).where(Person.code_name == name).limit(1))
-        if taken is None:
-            return name
-    raise RuntimeError("could not allocate a code name")
+    return free_code_names(session.connection(), 1, people=True, avoid=pending)[0]
 
 
 def code_name_of(person: Person) -> str:

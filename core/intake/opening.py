@@ -23,9 +23,9 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from core.casework import notify
 from core.casework.cases import REPORTER_ACTOR, EntryKind, ReportDraft, Role, report_data
-from core.casework.codenames import new_code_name, new_token
+from core.casework.codenames import free_code_names, new_token
 from core.casework.deadlines import DeadlineKind, opening_clocks
-from core.casework.people import Contact, new_person_code_name
+from core.casework.people import Contact
 from core.casework.status import Status
 from core.infra.auditchain import link_new_cases
 from core.infra.clock import utcnow
@@ -34,8 +34,6 @@ from core.infra.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Par
 from core.infra.settings import Settings
 from core.policy.record import code_in_force, register
 
-CODE_NAME_ATTEMPTS = 12
-
 _INSERT_CASES = insert(Case).returning(Case.id, sort_by_parameter_order=True)
 _INSERT_PEOPLE = insert(Person).returning(Person.id, sort_by_parameter_order=True)
 _INSERT_PARTIES = insert(Party).returning(Party.id, sort_by_parameter_order=True)
@@ -43,10 +41,6 @@ _INSERT_ENTRIES = insert(Entry).returning(Entry.id, sort_by_parameter_order=True
 _INSERT_DEADLINES = insert(Deadline)
 _INSERT_AUDIT = insert(AuditEvent)
 _INSERT_OUTBOX = insert(OutboxItem)
-_TAKEN_NAMES = select(Case.code_name).where(Case.code_name.in_(bindparam("names", expanding=True)))
-_TAKEN_PERSON_NAMES = select(Person.code_name).where(
-    Person.code_name.in_(bindparam("names", expanding=True))
-)
 _PEOPLE_BY_EMAIL = (
     select(Person.id, Person.email_hash, Person.display_name)
     .where(Person.email_hash.in_(bindparam("hashes", expanding=True)))
@@ -109,7 +103,7 @@ def open_plain_cases(
     code = code_in_force(settings)
     timing = code.timing(settings)
     register(conn, code)
-    names = _free_code_names(conn, len(drafts))
+    names = free_code_names(conn, len(drafts))
     people = _people(conn, [d.reporter.normalised() for d in drafts], now)
     case_ids = _insert_ids(
         conn,
@@ -170,27 +164,6 @@ def _insert_ids(conn: Connection, statement: Any, rows: list[dict[str, Any]]) ->
     return list(conn.execute(statement, rows).scalars())
 
 
-def _free_code_names(conn: Connection, count: int, people: bool = False) -> list[str]:
-    """Code names not yet taken, checked for the whole group with one query per round:
-    cases' names, or people's (which always carry a number, and are drawn by the
-    thousand in a large import, where unchecked draws collide)."""
-    names: list[str] = []
-    for attempt in range(CODE_NAME_ATTEMPTS):
-        wanted = count - len(names)
-        candidates = list(
-            dict.fromkeys(
-                new_person_code_name() if people else new_code_name(suffix=attempt >= 6)
-                for _ in range(wanted)
-            )
-        )
-        query = _TAKEN_PERSON_NAMES if people else _TAKEN_NAMES
-        taken = set(conn.scalars(query, {"names": candidates}))
-        names += [n for n in candidates if n not in taken and n not in names][:wanted]
-        if len(names) == count:
-            return names
-    raise RuntimeError("could not allocate a code name")
-
-
 def _people(conn: Connection, contacts: list[Contact], now: datetime) -> list[int]:
     """One person per address: the one already on record, else a new one (as
     `people.find_or_create_person` does, name filled in if the record had none)."""
@@ -211,7 +184,7 @@ def _people(conn: Connection, contacts: list[Contact], now: datetime) -> list[in
         if contact.email not in known:
             first.setdefault(contact.email, contact)
     if first:
-        names = _free_code_names(conn, len(first), people=True)
+        names = free_code_names(conn, len(first), people=True)
         rows = [
             {
                 "email": c.email,

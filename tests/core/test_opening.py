@@ -7,13 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.casework import people
+from core.casework import codenames
 from core.casework.cases import ReportDraft, Role, Source, open_case
 from core.casework.people import Contact
 from core.infra.db import Database
 from core.infra.models import AuditEvent, Case, Deadline, Entry, OutboxItem, Party, Person
 from core.infra.settings import Settings
-from core.intake import opening
 from core.intake.opening import is_plain, open_plain_cases
 
 
@@ -148,8 +147,13 @@ def test_taken_code_names_are_drawn_again(
     _open_alone(db, _draft(1), settings)
     with db.session() as session:
         taken = session.scalars(select(Case.code_name)).one()
-    names = iter([taken, "free-name", taken, "other-name"])
-    monkeypatch.setattr(opening, "new_code_name", lambda suffix=False: next(names))
+    names, draw = iter([taken, "free-name", taken, "other-name"]), codenames.new_code_name
+    # Cases' names are the ones drawn without a number; people's are drawn as usual.
+    monkeypatch.setattr(
+        codenames,
+        "new_code_name",
+        lambda suffix=False: draw(suffix=True) if suffix else next(names),
+    )
     _open_in_bulk(db, [_draft(2), _draft(3)], settings)
     with db.session() as session:
         assert sorted(session.scalars(select(Case.code_name))) == sorted(
@@ -163,8 +167,11 @@ def test_a_new_person_on_a_single_case_never_takes_a_code_name_already_held(
     _open_alone(db, _draft(1), settings)
     with db.session() as session:
         taken = session.scalars(select(Person.code_name)).one()
-    names = iter([taken, taken, "brisk-heron-123"])
-    monkeypatch.setattr(people, "new_person_code_name", lambda: next(names))
+    names, draw = iter([taken, taken, "brisk-heron-123"]), codenames.new_code_name
+    # People's names are the ones drawn with a number; cases' are drawn as usual.
+    monkeypatch.setattr(
+        codenames, "new_code_name", lambda suffix=False: next(names) if suffix else draw()
+    )
     _open_alone(db, _draft(2, email="someone-else@example.net"), settings)
     with db.session() as session:
         assert sorted(session.scalars(select(Person.code_name))) == sorted(
