@@ -38,8 +38,6 @@ from slackapp.blocks.common import Block, message_parts, versioned
 from slackapp.blocks.direct import direct_message
 from slackapp.blocks.home import home_view
 from slackapp.blocks.thread import (
-    expunged_blocks,
-    expunged_text,
     keep_longer_target,
     moved_blocks,
     moved_text,
@@ -50,7 +48,7 @@ from slackapp.blocks.thread import (
     snooze_target,
 )
 from slackapp.context import SlackContext
-from slackapp.expunging import clear_case
+from slackapp.expunging import clear_case, expunged_on, tombstone
 from slackapp.pacing import ChannelPacer
 from slackapp.readmodels import open_cases, own_cases, root_facts, steward_desk
 
@@ -136,14 +134,13 @@ class SlackDeliverer:
                 raise PermanentDeliveryError("case not found")
             channel, ts = case.slack_channel, case.slack_thread_ts
             if is_expunged(case):
-                on = str((case.flags or {}).get("expunged_at") or "")[:10]
-                tombstone = (case.ref, case.code_name, on)
+                expunged = (case.ref, case.code_name, expunged_on(case.flags or {}))
             else:
-                tombstone = None
+                expunged = None
                 facts = root_facts(session, case, self.ctx.settings)
                 target = self.channel_for(case)
-        if tombstone is not None:
-            return self._expunged_root(channel, ts, *tombstone)
+        if expunged is not None:
+            return self._expunged_root(channel, ts, *expunged)
         blocks, fallback = versioned(root_blocks(facts), secrets.token_hex(4)), root_text(facts)
         client = self.ctx.client
         if ts and channel == target:
@@ -176,12 +173,7 @@ class SlackDeliverer:
         is not posted now."""
         if not (channel and ts):
             return "expunged"
-        self.ctx.client.chat_update(
-            channel=channel,
-            ts=ts,
-            text=expunged_text(ref, code_name, on),
-            blocks=expunged_blocks(ref, code_name, on),
-        )
+        tombstone(self.ctx.client, channel, ts, ref, code_name, on)
         return ts
 
     def _expunge(self, item: OutboundItem) -> str:

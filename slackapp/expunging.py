@@ -44,9 +44,10 @@ NOT_OURS = "cant_delete_message"
 NO_THREAD = {"thread_not_found", "channel_not_found", "not_in_channel", GONE}
 
 
-def expunged_on(payload: dict[str, Any]) -> str:
-    """The date (UTC) the case was expunged, as the tombstone states it."""
-    return str(payload.get("expunged_at") or "")[:10]
+def expunged_on(record: dict[str, Any]) -> str:
+    """The date (UTC) the case was expunged, as the tombstone states it, from the
+    outbox row's payload or the case's flags (both keep `expunged_at`)."""
+    return str(record.get("expunged_at") or "")[:10]
 
 
 def clear_case(ctx: SlackContext, item: OutboundItem, bot_user: str) -> str:
@@ -127,15 +128,20 @@ def _replies(client: WebClient, channel: str, ts: str) -> list[dict[str, Any]] |
             return messages
 
 
-def _tombstone(client: WebClient, channel: str, ts: str, ref: str, code_name: str, on: str) -> None:
+def tombstone(client: WebClient, channel: str, ts: str, ref: str, code_name: str, on: str) -> None:
     """The root keeps the reference, the code name and the date; nothing of the case."""
+    client.chat_update(
+        channel=channel,
+        ts=ts,
+        text=expunged_text(ref, code_name, on),
+        blocks=expunged_blocks(ref, code_name, on),
+    )
+
+
+def _tombstone(client: WebClient, channel: str, ts: str, ref: str, code_name: str, on: str) -> None:
+    """`tombstone`, where a root already gone or not Steward's to edit is left as it is."""
     try:
-        client.chat_update(
-            channel=channel,
-            ts=ts,
-            text=expunged_text(ref, code_name, on),
-            blocks=expunged_blocks(ref, code_name, on),
-        )
+        tombstone(client, channel, ts, ref, code_name, on)
     except SlackApiError as exc:
         if exc.response.get("error") not in (GONE, "cant_update_message"):
             raise
