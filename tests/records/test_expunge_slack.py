@@ -89,6 +89,32 @@ def expunge_row(stack: Stack) -> OutboxItem:
         return row
 
 
+def moved_to_room(stack: Stack) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """A steward recuses from COC-1, which moves to its restricted room: the shared
+    root left behind, the room, and the root there."""
+    shared = root_of(stack, "G_STAFF")
+    stack.emulator.click(
+        "U_STEW2", "case_recuse", channel="G_STAFF", message_ts=shared["ts"], value="1"
+    )
+    stack.drain()
+    [room] = [
+        c for c in stack.emulator.state()["channels"].values() if c["name"].startswith("coc-1")
+    ]
+    return shared, room["id"], root_of(stack, room["id"])
+
+
+def assert_cleared(stack: Stack, channel: str, root_ts: str, code_name: str, *gone: str) -> None:
+    """The root is COC-1's tombstone, no line of the bot's is left under it, and none of
+    `gone` is anywhere in the channel."""
+    messages = thread(stack, channel, root_ts)
+    [new_root] = [m for m in messages if m["ts"] == root_ts]
+    assert new_root["text"] == tombstone("COC-1", code_name)
+    assert bot_replies(messages, root_ts) == []
+    stored = json.dumps(stack.emulator.state()["channels"][channel])
+    for text in gone:
+        assert text not in stored
+
+
 def test_the_root_becomes_a_tombstone_stewards_lines_go_and_a_stewards_reply_stays(
     stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -128,34 +154,21 @@ def test_the_root_becomes_a_tombstone_stewards_lines_go_and_a_stewards_reply_sta
 
 def test_a_case_moved_to_a_restricted_room_is_cleared_in_both_places(stack: Stack) -> None:
     reported_with_a_quoted_message(stack)
-    shared = root_of(stack, "G_STAFF")
-    stack.emulator.click(
-        "U_STEW2", "case_recuse", channel="G_STAFF", message_ts=shared["ts"], value="1"
-    )
-    stack.drain()
-    [room] = [
-        c for c in stack.emulator.state()["channels"].values() if c["name"].startswith("coc-1")
-    ]
-    in_room = root_of(stack, room["id"])
+    shared, room, in_room = moved_to_room(stack)
     later = "Quillon wrote to me again last night."
     stack.emulator.post("U_ALEX", stack.emulator.state()["dms"]["U_ALEX"], later)
 
     def quoted_in_room() -> bool:
         stack.drain()
-        return later in json.dumps(stack.staff_messages(room["id"]))
+        return later in json.dumps(stack.staff_messages(room))
 
     assert eventually(quoted_in_room)
     assert SECRET in json.dumps(stack.staff_messages("G_STAFF"))
 
     code_name = expunge_case(stack)
 
-    for channel, root_ts in (("G_STAFF", shared["ts"]), (room["id"], in_room["ts"])):
-        messages = thread(stack, channel, root_ts)
-        [new_root] = [m for m in messages if m["ts"] == root_ts]
-        assert new_root["text"] == tombstone("COC-1", code_name)
-        assert bot_replies(messages, root_ts) == []
-        stored = json.dumps(stack.emulator.state()["channels"][channel])
-        assert SECRET not in stored and later not in stored
+    for channel, root in (("G_STAFF", shared), (room, in_room)):
+        assert_cleared(stack, channel, root["ts"], code_name, SECRET, later)
 
 
 def test_a_line_already_gone_is_done_and_one_slack_refuses_is_kept_and_audited(
@@ -196,30 +209,18 @@ def test_an_escalated_case_is_cleared_in_the_staff_channel_its_room_and_escalati
     stack: Stack,
 ) -> None:
     reported_with_a_quoted_message(stack)
-    shared = root_of(stack, "G_STAFF")
+    shared, room, in_room = moved_to_room(stack)
     stack.emulator.click(
-        "U_STEW2", "case_recuse", channel="G_STAFF", message_ts=shared["ts"], value="1"
-    )
-    stack.drain()
-    [room] = [
-        c for c in stack.emulator.state()["channels"].values() if c["name"].startswith("coc-1")
-    ]
-    in_room = root_of(stack, room["id"])
-    stack.emulator.click(
-        "U_STEW1", "case_recuse", channel=room["id"], message_ts=in_room["ts"], value="1"
+        "U_STEW1", "case_recuse", channel=room, message_ts=in_room["ts"], value="1"
     )
     stack.drain()
     escalated = root_of(stack, "G_ESCALATE")
 
     code_name = expunge_case(stack)
 
-    roots = (("G_STAFF", shared), (room["id"], in_room), ("G_ESCALATE", escalated))
+    roots = (("G_STAFF", shared), (room, in_room), ("G_ESCALATE", escalated))
     for channel, root in roots:
-        messages = thread(stack, channel, root["ts"])
-        [new_root] = [m for m in messages if m["ts"] == root["ts"]]
-        assert new_root["text"] == tombstone("COC-1", code_name)
-        assert bot_replies(messages, root["ts"]) == []
-        assert SECRET not in json.dumps(stack.emulator.state()["channels"][channel])
+        assert_cleared(stack, channel, root["ts"], code_name, SECRET)
 
 
 def test_slack_failing_mid_clean_up_is_retried_until_the_thread_is_clear(stack: Stack) -> None:
